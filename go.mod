@@ -2,7 +2,10 @@ module github.com/bpfc/bpfc
 
 go 1.26.8
 
-require github.com/spf13/cobra v1.10.2
+require (
+	github.com/spf13/cobra v1.10.2
+	golang.org/x/net v0.62.0
+)
 
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect

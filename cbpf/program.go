@@ -1,0 +1,52 @@
+package cbpf
+
+import (
+	"fmt"
+
+	"golang.org/x/net/bpf"
+)
+
+// DefaultSnaplen is the snapshot length tcpdump uses when none is given.
+const DefaultSnaplen = 262144
+
+// MaxInstructions is the largest classic program the Linux kernel accepts
+// (BPF_MAXINSNS).
+const MaxInstructions = 4096
+
+// A Program is a classic BPF program and the capture it was made for.
+type Program struct {
+	// Instructions is the program, in x/net/bpf's typed form. Opcodes that
+	// x/net/bpf has no type for appear as bpf.RawInstruction.
+	Instructions []bpf.Instruction
+	// LinkType is the link-layer header type (a DLT_ value) the program
+	// expects packets to start with.
+	LinkType LinkType
+	// Snaplen is the snapshot length: the largest number of bytes of a
+	// packet the program will be shown, and the value `ret #snaplen`
+	// returns to accept a packet.
+	Snaplen uint32
+}
+
+// Raw returns the program as raw instructions, the form that
+// SO_ATTACH_FILTER, gopacket's afpacket and pcapgo handles,
+// mdlayher/packet and x/net's ipv4/ipv6 PacketConn.SetBPF take.
+func (p *Program) Raw() ([]bpf.RawInstruction, error) {
+	raw, err := bpf.Assemble(p.Instructions)
+	if err != nil {
+		return nil, fmt.Errorf("cbpf: assemble: %w", err)
+	}
+	return raw, nil
+}
+
+// Len returns the number of instructions in the program.
+func (p *Program) Len() int { return len(p.Instructions) }
+
+// FromRaw makes a Program from raw instructions, decoding each one into
+// x/net/bpf's typed form where it has one.
+func FromRaw(raw []bpf.RawInstruction, lt LinkType, snaplen uint32) *Program {
+	insns := make([]bpf.Instruction, len(raw))
+	for i, r := range raw {
+		insns[i] = r.Disassemble()
+	}
+	return &Program{Instructions: insns, LinkType: lt, Snaplen: snaplen}
+}
