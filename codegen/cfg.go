@@ -1,0 +1,51 @@
+package codegen
+
+// A block is a node of the control-flow graph: straight-line statements
+// followed by a terminator, which is either a conditional jump with a true
+// and a false successor or a return.
+type block struct {
+	id    int
+	stmts []stmt
+
+	// Conditional jump: jop is clsJMP|cond|src, compared with k (or X).
+	jop    uint16
+	k      uint32
+	jt, jf *block
+
+	// Return: when ret is set the block ends with `ret #retK`, or `ret a`
+	// when retA is set, and jt/jf are nil.
+	ret  bool
+	retA bool
+	retK uint32
+}
+
+// isRet reports whether b ends the program.
+func (b *block) isRet() bool { return b.ret }
+
+// graph owns the blocks of one program being generated.
+type graph struct {
+	blocks []*block
+	accept *block
+	reject *block
+}
+
+func newGraph(snaplen uint32) *graph {
+	g := &graph{}
+	g.accept = g.newRet(snaplen)
+	g.reject = g.newRet(0)
+	return g
+}
+
+func (g *graph) add(b *block) *block {
+	b.id = len(g.blocks)
+	g.blocks = append(g.blocks, b)
+	return b
+}
+
+func (g *graph) newRet(k uint32) *block { return g.add(&block{ret: true, retK: k}) }
+
+// newJump makes a block that runs stmts, then jumps to t when the
+// condition jop (compared with k) holds and to f otherwise.
+func (g *graph) newJump(stmts []stmt, jop uint16, k uint32, t, f *block) *block {
+	return g.add(&block{stmts: stmts, jop: jop, k: k, jt: t, jf: f})
+}

@@ -1,0 +1,106 @@
+package codegen
+
+import "golang.org/x/net/bpf"
+
+// Classic BPF opcode fields (linux/filter.h, pcap/bpf.h). The generator
+// and optimizer work on raw opcodes: an instruction is an opcode and a
+// constant, which makes value numbering and comparison cheap.
+const (
+	clsLD   = 0x00
+	clsLDX  = 0x01
+	clsST   = 0x02
+	clsSTX  = 0x03
+	clsALU  = 0x04
+	clsJMP  = 0x05
+	clsRET  = 0x06
+	clsMISC = 0x07
+
+	szW = 0x00
+	szH = 0x08
+	szB = 0x10
+
+	modeIMM = 0x00
+	modeABS = 0x20
+	modeIND = 0x40
+	modeMEM = 0x60
+	modeLEN = 0x80
+	modeMSH = 0xa0
+
+	srcK = 0x00
+	srcX = 0x08
+
+	aluADD = 0x00
+	aluSUB = 0x10
+	aluMUL = 0x20
+	aluDIV = 0x30
+	aluOR  = 0x40
+	aluAND = 0x50
+	aluLSH = 0x60
+	aluRSH = 0x70
+	aluNEG = 0x80
+	aluMOD = 0x90
+	aluXOR = 0xa0
+
+	jmpJA   = 0x00
+	jmpJEQ  = 0x10
+	jmpJGT  = 0x20
+	jmpJGE  = 0x30
+	jmpJSET = 0x40
+
+	retK = 0x00
+	retA = 0x10
+
+	miscTAX = 0x00
+	miscTXA = 0x80
+)
+
+// skfAdOff is SKF_AD_OFF: absolute loads at this offset and above read
+// Linux ancillary data instead of the packet.
+const skfAdOff = 0xfffff000
+
+// Linux ancillary data offsets (SKF_AD_*) that libpcap uses.
+const (
+	adProtocol  = 0
+	adPktType   = 4
+	adIfIndex   = 8
+	adVLANTag   = 44
+	adVLANTagPr = 48
+)
+
+// A stmt is one straight-line classic instruction: a load, a store, an ALU
+// operation or a register move. Jumps and returns are block terminators.
+type stmt struct {
+	op uint16
+	k  uint32
+}
+
+func (s stmt) raw() bpf.RawInstruction { return bpf.RawInstruction{Op: s.op, K: s.k} }
+
+// Statement constructors.
+
+func ldAbs(size int, off uint32) stmt { return stmt{clsLD | sizeCode(size) | modeABS, off} }
+func ldInd(size int, off uint32) stmt { return stmt{clsLD | sizeCode(size) | modeIND, off} }
+func ldImm(k uint32) stmt             { return stmt{clsLD | modeIMM, k} }
+func ldLen() stmt                     { return stmt{clsLD | szW | modeLEN, 0} }
+func ldMem(i uint32) stmt             { return stmt{clsLD | modeMEM, i} }
+func ldxImm(k uint32) stmt            { return stmt{clsLDX | modeIMM, k} }
+func ldxMem(i uint32) stmt            { return stmt{clsLDX | modeMEM, i} }
+func ldxMSH(off uint32) stmt          { return stmt{clsLDX | szB | modeMSH, off} }
+func st(i uint32) stmt                { return stmt{clsST, i} }
+func stx(i uint32) stmt               { return stmt{clsSTX, i} }
+func aluK(op uint16, k uint32) stmt   { return stmt{clsALU | op | srcK, k} }
+func aluX(op uint16) stmt             { return stmt{clsALU | op | srcX, 0} }
+func neg() stmt                       { return stmt{clsALU | aluNEG, 0} }
+func tax() stmt                       { return stmt{clsMISC | miscTAX, 0} }
+func txa() stmt                       { return stmt{clsMISC | miscTXA, 0} }
+
+func sizeCode(size int) uint16 {
+	switch size {
+	case 1:
+		return szB
+	case 2:
+		return szH
+	default:
+		return szW
+	}
+}

@@ -1,0 +1,185 @@
+package codegen
+
+// A pred is a boolean condition on a packet, the intermediate form between
+// the parser's tree and the control-flow graph. Primitives lower into
+// preds built from tests; and, or and not combine them; lowering turns a
+// pred into blocks in continuation-passing style, so shared successors
+// never need back-patching and the graph is acyclic by construction.
+type pred interface{ isPred() }
+
+type (
+	// pAnd holds when both a and b hold; b is evaluated only if a holds.
+	pAnd struct{ a, b pred }
+	// pOr holds when a or b holds; b is evaluated only if a does not.
+	pOr struct{ a, b pred }
+	// pNot inverts x.
+	pNot struct{ x pred }
+	// pConst is a constant outcome.
+	pConst bool
+	// pTest runs prep (which leaves the value to test in A, and for an X
+	// comparison the operand in X), then compares: jop is the jump opcode
+	// (clsJMP|cond|src) and k the constant.
+	pTest struct {
+		prep []stmt
+		jop  uint16
+		k    uint32
+	}
+)
+
+func (pAnd) isPred()   {}
+func (pOr) isPred()    {}
+func (pNot) isPred()   {}
+func (pConst) isPred() {}
+func (pTest) isPred()  {}
+
+var (
+	pTrue  pred = pConst(true)
+	pFalse pred = pConst(false)
+)
+
+// and combines preds with short-circuit conjunction, folding constants.
+func and(ps ...pred) pred {
+	var out pred = pTrue
+	for _, p := range ps {
+		switch {
+		case p == pFalse || out == pFalse:
+			out = pFalse
+		case p == pTrue:
+		case out == pTrue:
+			out = p
+		default:
+			out = pAnd{out, p}
+		}
+	}
+	return out
+}
+
+// or combines preds with short-circuit disjunction, folding constants.
+func or(ps ...pred) pred {
+	var out pred = pFalse
+	for _, p := range ps {
+		switch {
+		case p == pTrue || out == pTrue:
+			out = pTrue
+		case p == pFalse:
+		case out == pFalse:
+			out = p
+		default:
+			out = pOr{out, p}
+		}
+	}
+	return out
+}
+
+// not negates p, folding constants and double negation.
+func not(p pred) pred {
+	switch p := p.(type) {
+	case pConst:
+		return pConst(!bool(p))
+	case pNot:
+		return p.x
+	}
+	return pNot{p}
+}
+
+// Comparison kinds for cmp, in the form a relation is written.
+type cmpOp int
+
+const (
+	cmpEQ cmpOp = iota
+	cmpNE
+	cmpGT
+	cmpGE
+	cmpLT
+	cmpLE
+	cmpSet // (A & k) != 0
+)
+
+// cmp tests the value left in A by prep against the constant k.
+func cmp(prep []stmt, op cmpOp, k uint32) pred {
+	switch op {
+	case cmpEQ:
+		return pTest{prep, clsJMP | jmpJEQ | srcK, k}
+	case cmpNE:
+		return not(pTest{prep, clsJMP | jmpJEQ | srcK, k})
+	case cmpGT:
+		return pTest{prep, clsJMP | jmpJGT | srcK, k}
+	case cmpGE:
+		return pTest{prep, clsJMP | jmpJGE | srcK, k}
+	case cmpLT:
+		return not(pTest{prep, clsJMP | jmpJGE | srcK, k})
+	case cmpLE:
+		return not(pTest{prep, clsJMP | jmpJGT | srcK, k})
+	default:
+		return pTest{prep, clsJMP | jmpJSET | srcK, k}
+	}
+}
+
+// cmpX tests A against X after prep, which must leave both set.
+func cmpX(prep []stmt, op cmpOp) pred {
+	t := cmp(prep, op, 0)
+	return setSrcX(t)
+}
+
+func setSrcX(p pred) pred {
+	switch p := p.(type) {
+	case pTest:
+		p.jop |= srcX
+		return p
+	case pNot:
+		return pNot{setSrcX(p.x)}
+	}
+	return p
+}
+
+// loadEq tests that the size-byte field at absolute offset off equals v.
+func loadEq(size int, off, v uint32) pred {
+	return cmp([]stmt{ldAbs(size, off)}, cmpEQ, v)
+}
+
+// loadMaskEq tests (field & mask) == v for the field at absolute offset off.
+func loadMaskEq(size int, off, mask, v uint32) pred {
+	if mask == sizeMask(size) {
+		return loadEq(size, off, v)
+	}
+	return cmp([]stmt{ldAbs(size, off), aluK(aluAND, mask)}, cmpEQ, v)
+}
+
+func sizeMask(size int) uint32 {
+	switch size {
+	case 1:
+		return 0xff
+	case 2:
+		return 0xffff
+	}
+	return 0xffffffff
+}
+
+// lower turns p into blocks and returns the entry block: control reaches
+// t when p holds and f when it does not.
+func (g *graph) lower(p pred, t, f *block) *block {
+	for {
+		switch q := p.(type) {
+		case pConst:
+			if q {
+				return t
+			}
+			return f
+		case pNot:
+			p, t, f = q.x, f, t
+			continue
+		case pAnd:
+			t = g.lower(q.b, t, f)
+			p = q.a
+			continue
+		case pOr:
+			f = g.lower(q.b, t, f)
+			p = q.a
+			continue
+		case pTest:
+			return g.newJump(q.prep, q.jop, q.k, t, f)
+		default:
+			panic("codegen: unknown pred")
+		}
+	}
+}
