@@ -4,7 +4,8 @@
 // scan the file in order and take the first line whose name or alias
 // matches, and pcap_nametoport asks for tcp and udp only.
 //
-// Run it through `go generate ./parser`.
+// The files under testdata are /etc/services and /etc/protocols of Debian
+// netbase 6.4, the reference system's. Run it through `go generate ./parser`.
 package main
 
 import (
@@ -43,7 +44,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		code, err := f.gen(bytes.NewReader(src), filepath.Base(f.in))
+		code, err := f.gen(bytes.NewReader(src), filepath.ToSlash(f.in))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -151,8 +152,7 @@ func Services(r io.Reader, src string) ([]byte, error) {
 
 	var b bytes.Buffer
 	fmt.Fprintf(&b, header, src)
-	fmt.Fprintf(&b, "// services holds every tcp and udp service name and alias of %s,\n", src)
-	b.WriteString("// sorted by name, as libpcap's pcap_nametoport sees them.\n")
+	fmt.Fprintf(&b, "// services holds every tcp and udp service name and alias in\n// %s, sorted by name, as libpcap's pcap_nametoport sees them.\n", src)
 	b.WriteString("var services = [...]service{\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "\t{%q, %d, %s}, // %s\n", r.name, r.port, r.protos, r.note)
@@ -176,8 +176,7 @@ func Protocols(r io.Reader, src string) ([]byte, error) {
 
 	var b bytes.Buffer
 	fmt.Fprintf(&b, header, src)
-	fmt.Fprintf(&b, "// protocols holds every protocol name and alias of %s,\n", src)
-	b.WriteString("// sorted by name, as getprotobyname answers.\n")
+	fmt.Fprintf(&b, "// protocols holds every protocol name and alias in\n// %s, sorted by name, as getprotobyname answers.\n", src)
 	b.WriteString("var protocols = [...]protocol{\n")
 	for _, n := range names {
 		fmt.Fprintf(&b, "\t{%q, %d}, // line %d\n", n, m[n].num, m[n].line)
