@@ -3,6 +3,7 @@ module github.com/bpfc/bpfc
 go 1.26.8
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/net v0.62.0
 )

@@ -42,11 +42,26 @@ func (p *Program) Raw() ([]bpf.RawInstruction, error) {
 func (p *Program) Len() int { return len(p.Instructions) }
 
 // FromRaw makes a Program from raw instructions, decoding each one into
-// x/net/bpf's typed form where it has one.
+// x/net/bpf's typed form where that form assembles back to exactly the
+// same bits, and keeping it as a bpf.RawInstruction otherwise (unknown
+// opcodes, non-zero unused fields, half-word ancillary loads, ...), so
+// that Raw gives back raw unchanged.
 func FromRaw(raw []bpf.RawInstruction, lt LinkType, snaplen uint32) *Program {
 	insns := make([]bpf.Instruction, len(raw))
 	for i, r := range raw {
-		insns[i] = r.Disassemble()
+		insns[i] = decode(r)
 	}
 	return &Program{Instructions: insns, LinkType: lt, Snaplen: snaplen}
+}
+
+// decode returns r in x/net/bpf's typed form when that form is exact.
+func decode(r bpf.RawInstruction) bpf.Instruction {
+	d := r.Disassemble()
+	if _, ok := d.(bpf.RawInstruction); ok {
+		return r
+	}
+	if back, err := d.Assemble(); err != nil || back != r {
+		return r
+	}
+	return d
 }
