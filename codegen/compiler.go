@@ -1,0 +1,124 @@
+package codegen
+
+// Dir is a direction qualifier of an address or port primitive.
+type Dir int
+
+// The direction qualifiers, as pcap-filter(7) names them.
+const (
+	DirDefault Dir = iota // src or dst
+	DirSrc
+	DirDst
+	DirSrcOrDst
+	DirSrcAndDst
+)
+
+// compiler holds the state of one compilation: the link layer and the
+// offsets in force, which vlan, mpls and pppoes shift for the rest of the
+// expression, as libpcap does.
+type compiler struct {
+	link    *linkLayer
+	snaplen uint32
+
+	// The offsets in force: of the link-layer protocol field and of the
+	// network-layer header. vlan adds 4 to both; mpls and pppoes move the
+	// network header and change how its protocol is found (proto).
+	offLinkType    uint32
+	offLinkPayload uint32
+	proto          func(c *compiler, et uint32) pred
+
+	mplsDepth int  // MPLS labels seen so far
+	pppoe     bool // inside a PPPoE session: the protocol is PPP's
+
+	// err is the first semantic error met; lowering goes on but its
+	// result is discarded.
+	err error
+}
+
+func newCompiler(l *linkLayer, snaplen uint32) *compiler {
+	return &compiler{
+		link: l, snaplen: snaplen,
+		offLinkType: uint32(l.offLinkType), offLinkPayload: l.offLinkPayload,
+		proto: l.netProto,
+	}
+}
+
+// fail records err if it is the first error.
+func (c *compiler) fail(err error) pred {
+	if c.err == nil {
+		c.err = err
+	}
+	return pFalse
+}
+
+// linkTypeOff is the offset of the link-layer protocol field in force.
+func (c *compiler) linkTypeOff() uint32 { return c.offLinkType }
+
+// netProto is the pred "the network protocol is et".
+func (c *compiler) netProto(et uint32) pred { return c.proto(c, et) }
+
+// nl returns the absolute offset of byte off of the network header.
+func (c *compiler) nl(off uint32) uint32 { return c.offLinkPayload + off }
+
+// ipv4 header fields (offsets from the network header).
+const (
+	ipv4Proto = 9
+	ipv4Frag  = 6
+	ipv4Src   = 12
+	ipv4Dst   = 16
+	ipv6NH    = 6
+	ipv6Src   = 8
+	ipv6Dst   = 24
+	ipv6Len   = 40
+
+	protoICMP   = 1
+	protoIGMP   = 2
+	protoTCP    = 6
+	protoUDP    = 17
+	protoFrag6  = 44
+	protoICMPv6 = 58
+	protoSCTP   = 132
+)
+
+// ipProto is libpcap's "ip proto p": IPv4 and the protocol field.
+func (c *compiler) ipProto(p uint32) pred {
+	return and(c.netProto(etherIP), loadEq(1, c.nl(ipv4Proto), p))
+}
+
+// ip6Proto is libpcap's "ip6 proto p": the next-header field, or a
+// fragment header followed by p.
+func (c *compiler) ip6Proto(p uint32) pred {
+	nh := loadEq(1, c.nl(ipv6NH), p)
+	frag := and(loadEq(1, c.nl(ipv6NH), protoFrag6), loadEq(1, c.nl(ipv6Len), p))
+	return and(c.netProto(etherIPv6), or(nh, frag))
+}
+
+// ip6NextHeader tests the next-header field only (for ports, which do not
+// look past a fragment header).
+func (c *compiler) ip6NextHeader(p uint32) pred {
+	return and(c.netProto(etherIPv6), loadEq(1, c.nl(ipv6NH), p))
+}
+
+// notFragment holds for an IPv4 packet whose fragment offset is zero.
+func (c *compiler) notFragment() pred {
+	return not(cmp([]stmt{ldAbs(2, c.nl(ipv4Frag))}, cmpSet, 0x1fff))
+}
+
+// ipv4L4 tests the 2-byte field at offset off of the IPv4 payload, which
+// begins after a variable-length header: ldxb 4*([nl]&0xf); ldh [x+nl+off].
+func (c *compiler) ipv4L4(size int, off uint32, op cmpOp, v uint32) pred {
+	return cmp([]stmt{ldxMSH(c.nl(0)), ldInd(size, c.nl(0)+off)}, op, v)
+}
+
+// dirPred combines a source and a destination test by direction.
+func dirPred(d Dir, src, dst func() pred) pred {
+	switch d {
+	case DirSrc:
+		return src()
+	case DirDst:
+		return dst()
+	case DirSrcAndDst:
+		return and(src(), dst())
+	default:
+		return or(src(), dst())
+	}
+}

@@ -1,0 +1,181 @@
+package codegen
+
+import "fmt"
+
+// Layer says where a packet accessor's offsets count from (libpcap's
+// proto[expr:size]).
+type Layer int
+
+// The layers of packet accessors.
+const (
+	LayerLink Layer = iota // link, ether, ppp, ...: from the link header
+	LayerNet               // ip, arp, rarp, ip6, ...: from the network header
+	LayerIPv4L4            // tcp, udp, icmp, ...: after the IPv4 header
+	LayerICMPv6            // icmp6: after the fixed IPv6 header
+)
+
+// An arith is an arithmetic expression on the packet, lowered into
+// straight-line code that leaves its value in A.
+type arith interface{ isArith() }
+
+type (
+	aConst uint32
+	aLen   struct{}
+	// aLoad is proto[index:size]: guard must hold for the load to be
+	// made (e.g. "the packet is IPv4 TCP and not a fragment").
+	aLoad struct {
+		layer Layer
+		guard pred
+		index arith
+		size  int
+	}
+	aBin struct {
+		op   uint16 // aluADD, aluSUB, ...
+		x, y arith
+	}
+	aNeg struct{ x arith }
+)
+
+func (aConst) isArith() {}
+func (aLen) isArith()   {}
+func (aLoad) isArith()  {}
+func (aBin) isArith()   {}
+func (aNeg) isArith()   {}
+
+// arithGen emits the code of one relation's expressions.
+type arithGen struct {
+	c    *compiler
+	next uint32 // next free scratch cell
+}
+
+// errScratch is returned when an expression needs more than the 16
+// scratch cells.
+var errScratch = fmt.Errorf("expression too complex: more than 16 scratch cells needed")
+
+// emit appends code that leaves e's value in A; X is clobbered.
+func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
+	switch e := e.(type) {
+	case aConst:
+		return append(out, ldImm(uint32(e))), nil
+	case aLen:
+		return append(out, ldLen()), nil
+	case aNeg:
+		out, err := g.emit(out, e.x)
+		return append(out, neg()), err
+	case aBin:
+		if k, ok := e.y.(aConst); ok {
+			out, err := g.emit(out, e.x)
+			return append(out, aluK(e.op, uint32(k))), err
+		}
+		out, err := g.emit(out, e.y)
+		if err != nil {
+			return nil, err
+		}
+		t, err := g.alloc()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st(t))
+		out, err = g.emit(out, e.x)
+		if err != nil {
+			return nil, err
+		}
+		g.free()
+		return append(out, ldxMem(t), aluX(e.op)), nil
+	case aLoad:
+		return g.emitLoad(out, e)
+	}
+	return nil, fmt.Errorf("codegen: unknown arithmetic node %T", e)
+}
+
+func (g *arithGen) alloc() (uint32, error) {
+	if g.next >= 16 {
+		return 0, errScratch
+	}
+	g.next++
+	return g.next - 1, nil
+}
+
+func (g *arithGen) free() { g.next-- }
+
+// emitLoad emits proto[index:size]. The index is computed into X and the
+// load is [x + base]; for transport layers the IPv4 header length is
+// added to the index first.
+func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
+	c := g.c
+	var base uint32
+	switch e.layer {
+	case LayerLink:
+		base = c.linkHeaderOff()
+	case LayerNet:
+		base = c.nl(0)
+	case LayerIPv4L4:
+		base = c.nl(0)
+	case LayerICMPv6:
+		base = c.nl(ipv6Len)
+	}
+	// A constant index needs no arithmetic.
+	if k, ok := e.index.(aConst); ok {
+		if e.layer == LayerIPv4L4 {
+			return append(out, ldxMSH(c.nl(0)), ldInd(e.size, base+uint32(k))), nil
+		}
+		return append(out, ldAbs(e.size, base+uint32(k))), nil
+	}
+	out, err := g.emit(out, e.index)
+	if err != nil {
+		return nil, err
+	}
+	if e.layer == LayerIPv4L4 {
+		out = append(out, ldxMSH(c.nl(0)), aluX(aluADD))
+	}
+	return append(out, tax(), ldInd(e.size, base)), nil
+}
+
+// relation lowers "x op y", with the loads' guards tested first.
+func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
+	g := &arithGen{c: c}
+	var code []stmt
+	var err error
+	var test pred
+	if k, ok := y.(aConst); ok {
+		code, err = g.emit(nil, x)
+		if err != nil {
+			return nil, err
+		}
+		test = cmp(code, op, uint32(k))
+	} else {
+		code, err = g.emit(nil, y)
+		if err != nil {
+			return nil, err
+		}
+		t, err := g.alloc()
+		if err != nil {
+			return nil, err
+		}
+		code = append(code, st(t))
+		code, err = g.emit(code, x)
+		if err != nil {
+			return nil, err
+		}
+		code = append(code, ldxMem(t))
+		test = cmpX(code, op)
+	}
+	return and(guards(x), guards(y), test), nil
+}
+
+// guards returns the conjunction of the guards of e's loads, in libpcap's
+// order: left to right, an index's guards before its load's own.
+func guards(e arith) pred {
+	switch e := e.(type) {
+	case aLoad:
+		return and(guards(e.index), e.guard)
+	case aBin:
+		return and(guards(e.x), guards(e.y))
+	case aNeg:
+		return guards(e.x)
+	}
+	return pTrue
+}
+
+// linkHeaderOff is where link-layer accessors count from.
+func (c *compiler) linkHeaderOff() uint32 { return 0 }

@@ -1,0 +1,87 @@
+package codegen
+
+import "fmt"
+
+// PPP protocol numbers for the Ethernet types libpcap maps (ppp_proto).
+var pppProto = map[uint32]uint32{
+	etherIP: 0x21, etherIPv6: 0x57, etherATalk: 0x29, 0x6003: 0x27,
+	sapISO: 0x23, sapIPX: 0x2b, 0x0600: 0x25, 0x80F5: 0x2b,
+}
+
+// vlan is "vlan [id]": an 802.1Q/802.1ad tag at the protocol field in
+// force, after which every later offset moves 4 bytes, for the rest of
+// the expression.
+func (c *compiler) vlan(id int) pred {
+	if c.link.noVLAN != "" {
+		return c.fail(fmt.Errorf("no VLAN support for %s", c.link.noVLAN))
+	}
+	off := c.linkTypeOff()
+	p := or(loadEq(2, off, etherVLAN), loadEq(2, off, etherQinQ), loadEq(2, off, etherQinQ2))
+	if id >= 0 {
+		p = and(p, loadMaskEq(2, off+2, 0x0fff, uint32(id)))
+	}
+	c.offLinkType += 4
+	c.offLinkPayload += 4
+	return p
+}
+
+// mpls is "mpls [label]": the first label follows an MPLS Ethernet type,
+// a later one requires the previous label not to be the bottom of the
+// stack. Afterwards the network header is 4 bytes further and ip/ip6 are
+// recognised by the bottom-of-stack bit and the version nibble.
+func (c *compiler) mpls(label int64) pred {
+	if c.link.noVLAN != "" {
+		return c.fail(fmt.Errorf("no MPLS support for %s", c.link.noVLAN))
+	}
+	var p pred
+	if c.mplsDepth == 0 {
+		p = c.netProto(etherMPLS)
+	} else {
+		p = loadMaskEq(1, c.offLinkPayload-2, 0x01, 0)
+	}
+	if label >= 0 {
+		p = and(p, loadMaskEq(4, c.offLinkPayload, 0xfffff000, uint32(label)<<12))
+	}
+	c.mplsDepth++
+	c.offLinkPayload += 4
+	c.proto = mplsNetProto
+	return p
+}
+
+// mplsNetProto recognises IPv4 and IPv6 under the last MPLS label.
+func mplsNetProto(c *compiler, et uint32) pred {
+	bos := loadMaskEq(1, c.offLinkPayload-2, 0x01, 1)
+	switch et {
+	case etherIP:
+		return and(bos, loadMaskEq(1, c.offLinkPayload, 0xf0, 0x40))
+	case etherIPv6:
+		return and(bos, loadMaskEq(1, c.offLinkPayload, 0xf0, 0x60))
+	}
+	return c.fail(fmt.Errorf("unsupported protocol over mpls"))
+}
+
+// pppoed is "pppoed": the PPPoE discovery Ethernet type.
+func (c *compiler) pppoed() pred { return c.netProto(etherPPPoED) }
+
+// pppoes is "pppoes [id]": a PPPoE session frame, after which the
+// protocol is the PPP protocol field and the network header follows it.
+func (c *compiler) pppoes(id int64) pred {
+	p := c.netProto(etherPPPoES)
+	if id >= 0 {
+		p = and(p, loadMaskEq(4, c.offLinkPayload, 0xffff, uint32(id)))
+	}
+	// PPPoE header (6 bytes), then the 2-byte PPP protocol.
+	c.offLinkType = c.offLinkPayload + 6
+	c.offLinkPayload += 8
+	c.proto = pppNetProto
+	c.pppoe = true
+	return p
+}
+
+// pppNetProto tests a PPP protocol field.
+func pppNetProto(c *compiler, et uint32) pred {
+	if v, ok := pppProto[et]; ok {
+		et = v
+	}
+	return loadEq(2, c.linkTypeOff(), et)
+}

@@ -1,0 +1,85 @@
+package codegen
+
+import "encoding/binary"
+
+// ARP/RARP address offsets from the network header (Ethernet/IPv4 ARP).
+const (
+	arpSPA = 14
+	arpTPA = 24
+)
+
+// hostNet4 tests the IPv4 address field at the two offsets (source and
+// destination) against addr/mask.
+func (c *compiler) hostNet4(d Dir, src, dst uint32, addr, mask uint32) pred {
+	test := func(off uint32) func() pred {
+		return func() pred { return loadMaskEq(4, c.nl(off), mask, addr) }
+	}
+	return dirPred(d, test(src), test(dst))
+}
+
+// IPv4 host/net for one network protocol ("ip", "arp" or "rarp").
+func (c *compiler) ipHost(d Dir, addr, mask uint32) pred {
+	return and(c.netProto(etherIP), c.hostNet4(d, ipv4Src, ipv4Dst, addr, mask))
+}
+
+func (c *compiler) arpHost(et uint32, d Dir, addr, mask uint32) pred {
+	return and(c.netProto(et), c.hostNet4(d, arpSPA, arpTPA, addr, mask))
+}
+
+// host4 is "[dir] host A" / "[dir] net A/M" with no protocol: IPv4, ARP
+// and RARP, in libpcap's order. Each direction test repeats the protocol
+// test, as libpcap's unoptimized code does.
+func (c *compiler) host4(d Dir, addr, mask uint32) pred {
+	perProto := func(f func(Dir) pred) pred {
+		if d == DirSrcAndDst {
+			return f(d)
+		}
+		if d == DirDefault || d == DirSrcOrDst {
+			return or(f(DirSrc), f(DirDst))
+		}
+		return f(d)
+	}
+	return or(
+		perProto(func(d Dir) pred { return c.ipHost(d, addr, mask) }),
+		perProto(func(d Dir) pred { return c.arpHost(etherARP, d, addr, mask) }),
+		perProto(func(d Dir) pred { return c.arpHost(etherRARP, d, addr, mask) }),
+	)
+}
+
+// host6 is "[dir] host A" / "[dir] net A/len" for an IPv6 address: the
+// 16-byte address compared as four words, each under its mask.
+func (c *compiler) host6(d Dir, addr, mask [16]byte) pred {
+	test := func(off uint32) func() pred {
+		return func() pred {
+			var p pred = pTrue
+			// libpcap compares the words from the last to the first.
+			var words []pred
+			for i := 3; i >= 0; i-- {
+				a := binary.BigEndian.Uint32(addr[4*i:])
+				m := binary.BigEndian.Uint32(mask[4*i:])
+				w := cmp([]stmt{ldAbs(4, c.nl(off)+uint32(4*i)), aluK(aluAND, m)}, cmpEQ, a&m)
+				if m == 0xffffffff {
+					w = loadEq(4, c.nl(off)+uint32(4*i), a)
+				}
+				words = append(words, w)
+			}
+			for i := len(words) - 1; i >= 0; i-- {
+				p = and(p, words[i])
+			}
+			return and(c.netProto(etherIPv6), p)
+		}
+	}
+	return dirPred(d, test(ipv6Src), test(ipv6Dst))
+}
+
+// etherHost is "ether [dir] host MAC".
+func (c *compiler) etherHost(d Dir, mac [6]byte) pred {
+	test := func(off uint32) func() pred {
+		return func() pred {
+			return and(loadEq(4, off+2, binary.BigEndian.Uint32(mac[2:])),
+				loadEq(2, off, uint32(binary.BigEndian.Uint16(mac[:2]))))
+		}
+	}
+	m := c.link.macs
+	return dirPred(d, test(m.src), test(m.dst))
+}

@@ -1,0 +1,40 @@
+package codegen
+
+// The transport protocols "port" and "portrange" apply to, in the order
+// libpcap tests them when no protocol is given.
+var portProtos = []uint32{protoSCTP, protoTCP, protoUDP}
+
+// port is libpcap's "[proto] [dir] port N": proto is 0 for any of sctp,
+// tcp and udp. IPv6 is tested before IPv4, as libpcap does.
+func (c *compiler) port(proto uint32, d Dir, port uint16) pred {
+	return c.portRange(proto, d, port, port)
+}
+
+// portRange is "[proto] [dir] portrange lo-hi" (and port when lo == hi).
+func (c *compiler) portRange(proto uint32, d Dir, lo, hi uint16) pred {
+	protos := portProtos
+	if proto != 0 {
+		protos = []uint32{proto}
+	}
+	in := func(test func(off uint32, op cmpOp, v uint32) pred, off uint32) pred {
+		if lo == hi {
+			return test(off, cmpEQ, uint32(lo))
+		}
+		return and(test(off, cmpGE, uint32(lo)), test(off, cmpLE, uint32(hi)))
+	}
+	v6 := func(off uint32, op cmpOp, v uint32) pred {
+		return cmp([]stmt{ldAbs(2, c.nl(ipv6Len)+off)}, op, v)
+	}
+	v4 := func(off uint32, op cmpOp, v uint32) pred { return c.ipv4L4(2, off, op, v) }
+
+	var p6, p4 pred = pFalse, pFalse
+	for _, pr := range protos {
+		p6 = or(p6, and(c.ip6NextHeader(pr), dirPred(d,
+			func() pred { return in(v6, 0) }, func() pred { return in(v6, 2) })))
+	}
+	for _, pr := range protos {
+		p4 = or(p4, and(c.ipProto(pr), c.notFragment(), dirPred(d,
+			func() pred { return in(v4, 0) }, func() pred { return in(v4, 2) })))
+	}
+	return or(p6, p4)
+}

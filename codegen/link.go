@@ -1,0 +1,230 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/bpfc/bpfc/cbpf"
+)
+
+// Ethernet types and LLC SAPs the generator needs.
+const (
+	etherIP     = 0x0800
+	etherARP    = 0x0806
+	etherRARP   = 0x8035
+	etherIPv6   = 0x86dd
+	etherVLAN   = 0x8100
+	etherQinQ   = 0x88a8
+	etherQinQ2  = 0x9100
+	etherMPLS   = 0x8847
+	etherMPLSMc = 0x8848
+	etherPPPoED = 0x8863
+	etherPPPoES = 0x8864
+	etherMTU    = 1500
+
+	sapISO     = 0xfe
+	sapSTP     = 0x42
+	sapNetBEUI = 0xf0
+)
+
+// A linkLayer describes one link type: where its header puts the network
+// protocol and the network-layer payload, and which link-level primitives
+// make sense on it. Adding a link type is adding one of these: data plus
+// the one function that tests the network protocol.
+type linkLayer struct {
+	lt   cbpf.LinkType
+	name string // for messages, as libpcap names it ("Linux cooked v1")
+
+	// offLinkType is the offset of the protocol field (an Ethernet type or
+	// an address family), or -1 when the link has none.
+	offLinkType int32
+	// offLinkPayload is where the network-layer header starts.
+	offLinkPayload uint32
+
+	// netProto returns the pred "the network-layer protocol is et" (an
+	// Ethernet type, or an LLC SAP when et <= 1500), for a compiler whose
+	// offsets may have been shifted by vlan/mpls/pppoes.
+	netProto func(c *compiler, et uint32) pred
+
+	// offNLNoSnap is where an 802.2 payload without SNAP starts, relative
+	// to the link payload (libpcap's off_nl_nosnap): 3 on Ethernet, past
+	// DSAP, SSAP and control.
+	offNLNoSnap uint32
+
+	// macs is set on links whose header carries 6-byte MAC addresses:
+	// the source and destination offsets.
+	macs *macLayout
+
+	// ipOnly is set on links that carry nothing but IP (raw IP, IPv4,
+	// IPv6), where a non-IP protocol test matches no packet.
+	ipOnly bool
+
+	// noVLAN, when set, is the name libpcap uses when it refuses vlan and
+	// mpls on this link ("no VLAN support for ...").
+	noVLAN string
+}
+
+type macLayout struct{ src, dst uint32 }
+
+var linkLayers = map[cbpf.LinkType]*linkLayer{
+	cbpf.LinkEN10MB: {
+		lt: cbpf.LinkEN10MB, name: "Ethernet",
+		offLinkType: 12, offLinkPayload: 14,
+		netProto: etherNetProto, offNLNoSnap: 3,
+		macs: &macLayout{src: 6, dst: 0},
+	},
+	cbpf.LinkLinuxSLL: {
+		lt: cbpf.LinkLinuxSLL, name: "Linux cooked v1",
+		offLinkType: 14, offLinkPayload: 16,
+		netProto: sllNetProto,
+		noVLAN:   "Linux cooked v1",
+	},
+	cbpf.LinkLinuxSLL2: {
+		lt: cbpf.LinkLinuxSLL2, name: "Linux cooked v2",
+		offLinkType: 0, offLinkPayload: 20,
+		netProto: sll2NetProto,
+		noVLAN:   "Linux cooked v2",
+	},
+	cbpf.LinkNull: {
+		lt: cbpf.LinkNull, name: "BSD loopback",
+		offLinkType: 0, offLinkPayload: 4,
+		netProto: loopbackNetProto(true),
+		noVLAN:   "BSD loopback",
+	},
+	cbpf.LinkLoop: {
+		lt: cbpf.LinkLoop, name: "OpenBSD loopback",
+		offLinkType: 0, offLinkPayload: 4,
+		netProto: loopbackNetProto(false),
+		noVLAN:   "OpenBSD loopback",
+	},
+	cbpf.LinkRaw: {
+		lt: cbpf.LinkRaw, name: "Raw IP",
+		offLinkType: -1, offLinkPayload: 0,
+		netProto: rawNetProto, ipOnly: true,
+		noVLAN: "Raw IP",
+	},
+	cbpf.LinkIPv4: {
+		lt: cbpf.LinkIPv4, name: "IPv4",
+		offLinkType: -1, offLinkPayload: 0,
+		netProto: onlyNetProto(etherIP), ipOnly: true,
+		noVLAN: "IPv4",
+	},
+	cbpf.LinkIPv6: {
+		lt: cbpf.LinkIPv6, name: "IPv6",
+		offLinkType: -1, offLinkPayload: 0,
+		netProto: onlyNetProto(etherIPv6), ipOnly: true,
+		noVLAN: "IPv6",
+	},
+}
+
+// lookupLink returns the layer description for lt.
+func lookupLink(lt cbpf.LinkType) (*linkLayer, error) {
+	if l, ok := linkLayers[lt]; ok {
+		return l, nil
+	}
+	return nil, fmt.Errorf("link type %v is not supported yet", lt)
+}
+
+// LLC SAPs and SNAP values libpcap knows about.
+const (
+	sapIPX       = 0xe0
+	etherIPX     = 0x8137
+	etherATalk   = 0x809b
+	etherAARP    = 0x80f3
+	slLP8023     = 0x0001 // LINUX_SLL_P_802_3: Novell 802.3 frames (IPX)
+	slLP8022     = 0x0004 // LINUX_SLL_P_802_2: frames with an 802.2 LLC header
+	snapHdr      = 0xaaaa0300
+	snapAppleOUI = 0xaaaa0308
+)
+
+// snapTest tests an 802.2 SNAP header at off: AA-AA-03, the OUI and the
+// Ethernet type (libpcap's gen_snap).
+func snapTest(off uint32, et uint32) pred {
+	hdr, tail := uint32(snapHdr), et
+	if et == etherATalk {
+		hdr, tail = snapAppleOUI, 0x00070000|et
+	}
+	return and(loadEq(4, off+4, tail), loadEq(4, off, hdr))
+}
+
+// le is "the size-byte field at off is at most k".
+func le(size int, off, k uint32) pred { return not(cmp([]stmt{ldAbs(size, off)}, cmpGT, k)) }
+
+// etherNetProto is libpcap's Ethernet protocol test: an Ethernet type, or
+// for the values it treats as 802.2 SAPs, an 802.3 frame with that LLC
+// header; IPX and AppleTalk in all their encapsulations.
+func etherNetProto(c *compiler, et uint32) pred {
+	off, pl := c.linkTypeOff(), c.offLinkPayload
+	switch et {
+	case sapISO, sapNetBEUI:
+		return and(le(2, off, etherMTU), loadEq(2, pl, et<<8|et))
+	case sapIPX:
+		return or(loadEq(2, off, etherIPX),
+			and(le(2, off, etherMTU), or(snapTest(pl, etherIPX), loadEq(1, pl, sapIPX), loadEq(2, pl, 0xffff))))
+	case etherATalk, etherAARP:
+		return or(loadEq(2, off, et), and(le(2, off, etherMTU), snapTest(pl, et)))
+	}
+	if et <= etherMTU {
+		return and(le(2, off, etherMTU), loadEq(1, pl, et))
+	}
+	return loadEq(2, off, et)
+}
+
+// sllNetProto tests the protocol field of a Linux cooked v1 header, where
+// 802.2 and Novell 802.3 frames have pseudo-types of their own.
+func sllNetProto(c *compiler, et uint32) pred {
+	off, pl := c.linkTypeOff(), c.offLinkPayload
+	switch et {
+	case sapISO, sapNetBEUI:
+		return and(loadEq(2, off, slLP8022), loadEq(2, pl, et<<8|et))
+	case sapIPX:
+		return or(loadEq(2, off, etherIPX), loadEq(2, off, slLP8023),
+			and(loadEq(2, off, slLP8022), or(loadEq(1, pl, sapIPX), snapTest(pl, etherIPX))))
+	case etherATalk, etherAARP:
+		return or(loadEq(2, off, et), and(loadEq(2, off, slLP8022), snapTest(pl, et)))
+	}
+	if et <= etherMTU {
+		return and(loadEq(2, off, slLP8022), loadEq(1, pl, et))
+	}
+	return loadEq(2, off, et)
+}
+
+// sll2NetProto: libpcap 1.10 compares the protocol field of a Linux
+// cooked v2 header with the value as it is, SAPs included.
+func sll2NetProto(c *compiler, et uint32) pred { return loadEq(2, c.linkTypeOff(), et) }
+
+// loopbackNetProto tests the 4-byte address family of a loopback header;
+// hostOrder is set for DLT_NULL, whose family is in the capturing host's
+// byte order (libpcap assumes little-endian when compiling for a dump).
+func loopbackNetProto(hostOrder bool) func(c *compiler, et uint32) pred {
+	return func(c *compiler, et uint32) pred {
+		var af uint32
+		switch et {
+		case etherIP:
+			af = 2
+		case etherIPv6:
+			af = 10
+		default:
+			return pFalse
+		}
+		if hostOrder {
+			af = af << 24
+		}
+		return loadEq(4, uint32(c.linkTypeOff()), af)
+	}
+}
+
+// rawNetProto tests the IP version nibble of raw IP.
+func rawNetProto(c *compiler, et uint32) pred {
+	switch et {
+	case etherIP:
+		return loadMaskEq(1, c.offLinkPayload, 0xf0, 0x40)
+	case etherIPv6:
+		return loadMaskEq(1, c.offLinkPayload, 0xf0, 0x60)
+	}
+	return pFalse
+}
+
+// onlyNetProto is for links that carry exactly one network protocol.
+func onlyNetProto(only uint32) func(c *compiler, et uint32) pred {
+	return func(_ *compiler, et uint32) pred { return pConst(et == only) }
+}
