@@ -8,10 +8,10 @@ type Layer int
 
 // The layers of packet accessors.
 const (
-	LayerLink Layer = iota // link, ether, ppp, ...: from the link header
-	LayerNet               // ip, arp, rarp, ip6, ...: from the network header
-	LayerIPv4L4            // tcp, udp, icmp, ...: after the IPv4 header
-	LayerICMPv6            // icmp6: after the fixed IPv6 header
+	LayerLink   Layer = iota // link, ether, ppp, ...: from the link header
+	LayerNet                 // ip, arp, rarp, ip6, ...: from the network header
+	LayerIPv4L4              // tcp, udp, icmp, ...: after the IPv4 header
+	LayerICMPv6              // icmp6: after the fixed IPv6 header
 )
 
 // An arith is an arithmetic expression on the packet, lowered into
@@ -179,3 +179,20 @@ func guards(e arith) pred {
 
 // linkHeaderOff is where link-layer accessors count from.
 func (c *compiler) linkHeaderOff() uint32 { return 0 }
+
+// load builds the accessor proto[index:size] with libpcap's guards: a
+// network-layer accessor needs the protocol; a transport one needs IPv4,
+// the protocol and a first fragment; icmp6 needs IPv6 with ICMPv6 as the
+// next header.
+func (c *compiler) load(layer Layer, p Proto, index arith, size int) aLoad {
+	var guard pred = pTrue
+	switch layer {
+	case LayerNet:
+		guard = c.protoAbbrev(p)
+	case LayerIPv4L4:
+		guard = and(c.netProto(etherIP), c.protoAbbrev(p), c.notFragment())
+	case LayerICMPv6:
+		guard = c.ip6NextHeader(protoICMPv6)
+	}
+	return aLoad{layer: layer, guard: guard, index: index, size: size}
+}

@@ -12,8 +12,11 @@ var pppProto = map[uint32]uint32{
 // force, after which every later offset moves 4 bytes, for the rest of
 // the expression.
 func (c *compiler) vlan(id int) pred {
-	if c.link.noVLAN != "" {
-		return c.fail(fmt.Errorf("no VLAN support for %s", c.link.noVLAN))
+	if !c.link.vlan {
+		return c.fail(fmt.Errorf("no VLAN support for %s", c.link.name))
+	}
+	if c.mplsDepth > 0 {
+		return c.fail(fmt.Errorf("no VLAN match after MPLS"))
 	}
 	off := c.linkTypeOff()
 	p := or(loadEq(2, off, etherVLAN), loadEq(2, off, etherQinQ), loadEq(2, off, etherQinQ2))
@@ -30,8 +33,8 @@ func (c *compiler) vlan(id int) pred {
 // stack. Afterwards the network header is 4 bytes further and ip/ip6 are
 // recognised by the bottom-of-stack bit and the version nibble.
 func (c *compiler) mpls(label int64) pred {
-	if c.link.noVLAN != "" {
-		return c.fail(fmt.Errorf("no MPLS support for %s", c.link.noVLAN))
+	if !c.link.vlan {
+		return c.fail(fmt.Errorf("no MPLS support for %s", c.link.name))
 	}
 	var p pred
 	if c.mplsDepth == 0 {

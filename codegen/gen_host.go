@@ -57,11 +57,13 @@ func (c *compiler) host6(d Dir, addr, mask [16]byte) pred {
 			for i := 3; i >= 0; i-- {
 				a := binary.BigEndian.Uint32(addr[4*i:])
 				m := binary.BigEndian.Uint32(mask[4*i:])
-				w := cmp([]stmt{ldAbs(4, c.nl(off)+uint32(4*i)), aluK(aluAND, m)}, cmpEQ, a&m)
-				if m == 0xffffffff {
-					w = loadEq(4, c.nl(off)+uint32(4*i), a)
+				if m == 0 {
+					// libpcap's optimizer drops the always-true test and
+					// its load; keeping the load would reject packets too
+					// short for it.
+					continue
 				}
-				words = append(words, w)
+				words = append(words, loadMaskEq(4, c.nl(off)+uint32(4*i), m, a&m))
 			}
 			for i := len(words) - 1; i >= 0; i-- {
 				p = and(p, words[i])

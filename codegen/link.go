@@ -58,9 +58,9 @@ type linkLayer struct {
 	// IPv6), where a non-IP protocol test matches no packet.
 	ipOnly bool
 
-	// noVLAN, when set, is the name libpcap uses when it refuses vlan and
-	// mpls on this link ("no VLAN support for ...").
-	noVLAN string
+	// vlan is set on links that can carry 802.1Q tags and MPLS; libpcap
+	// refuses vlan and mpls elsewhere, naming the link.
+	vlan bool
 }
 
 type macLayout struct{ src, dst uint32 }
@@ -70,49 +70,42 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		lt: cbpf.LinkEN10MB, name: "Ethernet",
 		offLinkType: 12, offLinkPayload: 14,
 		netProto: etherNetProto, offNLNoSnap: 3,
-		macs: &macLayout{src: 6, dst: 0},
+		macs: &macLayout{src: 6, dst: 0}, vlan: true,
 	},
 	cbpf.LinkLinuxSLL: {
 		lt: cbpf.LinkLinuxSLL, name: "Linux cooked v1",
 		offLinkType: 14, offLinkPayload: 16,
 		netProto: sllNetProto,
-		noVLAN:   "Linux cooked v1",
 	},
 	cbpf.LinkLinuxSLL2: {
 		lt: cbpf.LinkLinuxSLL2, name: "Linux cooked v2",
 		offLinkType: 0, offLinkPayload: 20,
 		netProto: sll2NetProto,
-		noVLAN:   "Linux cooked v2",
 	},
 	cbpf.LinkNull: {
 		lt: cbpf.LinkNull, name: "BSD loopback",
 		offLinkType: 0, offLinkPayload: 4,
 		netProto: loopbackNetProto(true),
-		noVLAN:   "BSD loopback",
 	},
 	cbpf.LinkLoop: {
 		lt: cbpf.LinkLoop, name: "OpenBSD loopback",
 		offLinkType: 0, offLinkPayload: 4,
 		netProto: loopbackNetProto(false),
-		noVLAN:   "OpenBSD loopback",
 	},
 	cbpf.LinkRaw: {
 		lt: cbpf.LinkRaw, name: "Raw IP",
 		offLinkType: -1, offLinkPayload: 0,
 		netProto: rawNetProto, ipOnly: true,
-		noVLAN: "Raw IP",
 	},
 	cbpf.LinkIPv4: {
-		lt: cbpf.LinkIPv4, name: "IPv4",
+		lt: cbpf.LinkIPv4, name: "Raw IPv4",
 		offLinkType: -1, offLinkPayload: 0,
 		netProto: onlyNetProto(etherIP), ipOnly: true,
-		noVLAN: "IPv4",
 	},
 	cbpf.LinkIPv6: {
-		lt: cbpf.LinkIPv6, name: "IPv6",
+		lt: cbpf.LinkIPv6, name: "Raw IPv6",
 		offLinkType: -1, offLinkPayload: 0,
 		netProto: onlyNetProto(etherIPv6), ipOnly: true,
-		noVLAN: "IPv6",
 	},
 }
 

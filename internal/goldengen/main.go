@@ -14,7 +14,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/bpfc/bpfc/internal/testpcap"
 )
 
 // captures maps each capture to the corpus link-type name whose
@@ -170,40 +171,15 @@ func reference(pcap, tmp, expr string, in []record) string {
 	return fmt.Sprintf("keep %d of %d: %s", len(idx), len(in), ranges(idx))
 }
 
-type record struct {
-	orig uint32
-	data []byte
-}
+type record = testpcap.Record
 
 // readRecords reads the packet records of a classic pcap file.
 func readRecords(path string) ([]record, error) {
-	b, err := os.ReadFile(path)
+	f, err := testpcap.Read(path)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) < 24 {
-		return nil, errors.New("short pcap header")
-	}
-	var bo binary.ByteOrder
-	switch binary.LittleEndian.Uint32(b) {
-	case 0xa1b2c3d4, 0xa1b23c4d:
-		bo = binary.LittleEndian
-	case 0xd4c3b2a1, 0x4d3cb2a1:
-		bo = binary.BigEndian
-	default:
-		return nil, errors.New("not a pcap file")
-	}
-	var out []record
-	for off := 24; off+16 <= len(b); {
-		incl := int(bo.Uint32(b[off+8:]))
-		orig := bo.Uint32(b[off+12:])
-		if off+16+incl > len(b) {
-			return nil, fmt.Errorf("truncated record at byte %d", off)
-		}
-		out = append(out, record{orig, b[off+16 : off+16+incl]})
-		off += 16 + incl
-	}
-	return out, nil
+	return f.Records, nil
 }
 
 // match finds the index in in of each kept record, in order.
@@ -211,7 +187,7 @@ func match(in, kept []record) ([]int, error) {
 	var idx []int
 	j := 0
 	for i := 0; i < len(in) && j < len(kept); i++ {
-		if in[i].orig == kept[j].orig && bytes.Equal(in[i].data, kept[j].data) {
+		if in[i].Orig == kept[j].Orig && bytes.Equal(in[i].Data, kept[j].Data) {
 			idx = append(idx, i)
 			j++
 		}

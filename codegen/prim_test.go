@@ -1,0 +1,245 @@
+package codegen
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/internal/testpcap"
+)
+
+// tcpdumpProgram returns libpcap's optimized program for expr on lt, or
+// skips the test when tcpdump is not installed (fails under
+// BPFC_REQUIRE_TCPDUMP=1, as in CI).
+func tcpdumpProgram(t *testing.T, lt, expr string) []bpf.RawInstruction {
+	t.Helper()
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		if os.Getenv("BPFC_REQUIRE_TCPDUMP") != "" {
+			t.Fatal("tcpdump is required (BPFC_REQUIRE_TCPDUMP is set) but not installed")
+		}
+		t.Skip("tcpdump not installed: no reference to compare with")
+	}
+	out, err := exec.Command("tcpdump", "-ddd", "-y", lt, expr).CombinedOutput()
+	if err != nil && strings.Contains(string(out), "expression rejects all packets") {
+		return []bpf.RawInstruction{{Op: 0x06, K: 0}} // ret #0
+	}
+	if err != nil {
+		t.Fatalf("tcpdump -ddd -y %s %q: %v\n%s", lt, expr, err, out)
+	}
+	var raw []bpf.RawInstruction
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	first := true
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 || strings.HasPrefix(sc.Text(), "Warning") {
+			continue
+		}
+		if first {
+			first = false
+			continue
+		}
+		var v [4]uint64
+		for i := range v {
+			v[i], _ = strconv.ParseUint(f[i], 10, 32)
+		}
+		raw = append(raw, bpf.RawInstruction{Op: uint16(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])})
+	}
+	return raw
+}
+
+// testPackets returns the packets of the capture for lt, each also cut
+// short at a few lengths so that loads past the end are exercised.
+func testPackets(t *testing.T, file string) [][]byte {
+	t.Helper()
+	f, err := testpcap.Read(filepath.Join("..", "testdata", "pcaps", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for i, r := range f.Records {
+		out = append(out, r.Data)
+		if i%7 == 0 {
+			for _, n := range []int{13, 15, 20, 23, 30, 34, 38, 40, 54, 56} {
+				if n < len(r.Data) {
+					out = append(out, r.Data[:n])
+				}
+			}
+		}
+	}
+	return out
+}
+
+func vmOf(t *testing.T, raw []bpf.RawInstruction) *bpf.VM {
+	t.Helper()
+	insns := make([]bpf.Instruction, len(raw))
+	for i, r := range raw {
+		insns[i] = r.Disassemble()
+	}
+	vm, err := bpf.NewVM(insns)
+	if err != nil {
+		t.Fatalf("NewVM: %v", err)
+	}
+	return vm
+}
+
+// TestPrimitivesAgainstLibpcap compiles each primitive with the generator
+// (no optimizer) and checks that it keeps exactly the packets libpcap's
+// program keeps, on the tier-1 captures and truncated copies of them.
+func TestPrimitivesAgainstLibpcap(t *testing.T) {
+	type tc struct {
+		lt, expr string
+		gen      func(c *compiler) pred
+	}
+	ip4 := func(s string) uint32 {
+		var a [4]uint32
+		for i, p := range strings.Split(s, ".") {
+			v, _ := strconv.Atoi(p)
+			a[i] = uint32(v)
+		}
+		return a[0]<<24 | a[1]<<16 | a[2]<<8 | a[3]
+	}
+	var v6lo [16]byte
+	v6lo[15] = 1
+	var full [16]byte
+	for i := range full {
+		full[i] = 0xff
+	}
+	fe80 := [16]byte{0xfe, 0x80}
+	mask10 := [16]byte{0xff, 0xc0}
+	var cases []tc
+	for _, lt := range []string{"EN10MB", "LINUX_SLL", "NULL", "RAW", "IPV6", "LINUX_SLL2", "LOOP", "IPV4"} {
+		cases = append(cases,
+			tc{lt, "ip", func(c *compiler) pred { return c.protoAbbrev(ProtoIP) }},
+			tc{lt, "ip6", func(c *compiler) pred { return c.protoAbbrev(ProtoIPv6) }},
+			tc{lt, "tcp", func(c *compiler) pred { return c.protoAbbrev(ProtoTCP) }},
+			tc{lt, "udp", func(c *compiler) pred { return c.protoAbbrev(ProtoUDP) }},
+			tc{lt, "icmp", func(c *compiler) pred { return c.protoAbbrev(ProtoICMP) }},
+			tc{lt, "icmp6", func(c *compiler) pred { return c.protoAbbrev(ProtoICMPv6) }},
+			tc{lt, "pim", func(c *compiler) pred { return c.protoAbbrev(ProtoPIM) }},
+			tc{lt, "tcp port 80", func(c *compiler) pred { return c.port(protoTCP, DirDefault, 80) }},
+			tc{lt, "port 53", func(c *compiler) pred { return c.port(0, DirDefault, 53) }},
+			tc{lt, "udp src port 53", func(c *compiler) pred { return c.port(protoUDP, DirSrc, 53) }},
+			tc{lt, "src and dst port 53", func(c *compiler) pred { return c.port(0, DirSrcAndDst, 53) }},
+			tc{lt, "portrange 1-1023", func(c *compiler) pred { return c.portRange(0, DirDefault, 1, 1023) }},
+			tc{lt, "tcp dst portrange 80-8080", func(c *compiler) pred { return c.portRange(protoTCP, DirDst, 80, 8080) }},
+			tc{lt, "ip proto 17", func(c *compiler) pred { return c.ipProto(17) }},
+			tc{lt, "ip6 proto 17", func(c *compiler) pred { return c.ip6Proto(17) }},
+			tc{lt, "ip6 host ::1", func(c *compiler) pred { return c.host6(DirDefault, v6lo, full) }},
+			tc{lt, "ip6 src net fe80::/10", func(c *compiler) pred { return c.host6(DirSrc, fe80, mask10) }},
+			tc{lt, "ip host 127.0.0.1", func(c *compiler) pred { return c.ipHost(DirDefault, ip4("127.0.0.1"), 0xffffffff) }},
+			tc{lt, "ip dst net 192.168.0.0/16", func(c *compiler) pred { return c.ipHost(DirDst, ip4("192.168.0.0"), 0xffff0000) }},
+			tc{lt, "less 100", func(c *compiler) pred { return lenCmp(cmpLE, 100) }},
+			tc{lt, "greater 200", func(c *compiler) pred { return lenCmp(cmpGE, 200) }},
+			tc{lt, "ip multicast", func(c *compiler) pred { return c.multicast(ProtoIP) }},
+			tc{lt, "ip6 multicast", func(c *compiler) pred { return c.multicast(ProtoIPv6) }},
+			tc{lt, "ip broadcast", func(c *compiler) pred { return c.broadcast(ProtoIP, 0) }},
+			tc{lt, "tcp[13] & 2 != 0", func(c *compiler) pred {
+				p, _ := c.relation(cmpNE, aBin{aluAND, c.load(LayerIPv4L4, ProtoTCP, aConst(13), 1), aConst(2)}, aConst(0))
+				return p
+			}},
+			tc{lt, "ip[2:2] - 20 > ip[0] & 0xf", func(c *compiler) pred {
+				p, _ := c.relation(cmpGT, aBin{aluSUB, c.load(LayerNet, ProtoIP, aConst(2), 2), aConst(20)},
+					aBin{aluAND, c.load(LayerNet, ProtoIP, aConst(0), 1), aConst(0xf)})
+				return p
+			}},
+			tc{lt, "icmp6[0] = 128", func(c *compiler) pred {
+				p, _ := c.relation(cmpEQ, c.load(LayerICMPv6, ProtoICMPv6, aConst(0), 1), aConst(128))
+				return p
+			}},
+		)
+	}
+	for _, lt := range []string{"EN10MB", "LINUX_SLL", "LINUX_SLL2"} {
+		cases = append(cases,
+			tc{lt, "arp", func(c *compiler) pred { return c.protoAbbrev(ProtoARP) }},
+			tc{lt, "host 10.0.0.1", func(c *compiler) pred { return c.host4(DirDefault, ip4("10.0.0.1"), 0xffffffff) }},
+			tc{lt, "src net 10.0.0.0/8", func(c *compiler) pred { return c.host4(DirSrc, ip4("10.0.0.0"), 0xff000000) }},
+			tc{lt, "iso", func(c *compiler) pred { return c.protoAbbrev(ProtoISO) }},
+			tc{lt, "stp", func(c *compiler) pred { return c.protoAbbrev(ProtoSTP) }},
+			tc{lt, "isis", func(c *compiler) pred { return c.protoAbbrev(ProtoISIS) }},
+			tc{lt, "ipx", func(c *compiler) pred { return c.protoAbbrev(ProtoIPX) }},
+			tc{lt, "atalk", func(c *compiler) pred { return c.protoAbbrev(ProtoATalk) }},
+			tc{lt, "aarp", func(c *compiler) pred { return c.protoAbbrev(ProtoAARP) }},
+			tc{lt, "decnet", func(c *compiler) pred { return c.protoAbbrev(ProtoDECnet) }},
+			tc{lt, "pppoed", func(c *compiler) pred { return c.pppoed() }},
+			tc{lt, "pppoes and ip", func(c *compiler) pred { return and(c.pppoes(-1), c.protoAbbrev(ProtoIP)) }},
+		)
+	}
+	cases = append(cases,
+		tc{"EN10MB", "ether host 01:00:5e:00:00:fb", func(c *compiler) pred {
+			return c.etherHostDir(DirDefault, [6]byte{1, 0, 0x5e, 0, 0, 0xfb})
+		}},
+		tc{"EN10MB", "ether src 00:00:00:00:00:00", func(c *compiler) pred { return c.etherHostDir(DirSrc, [6]byte{}) }},
+		tc{"EN10MB", "broadcast", func(c *compiler) pred { return c.broadcast(ProtoDefault, 0) }},
+		tc{"EN10MB", "multicast", func(c *compiler) pred { return c.multicast(ProtoDefault) }},
+		tc{"EN10MB", "vlan", func(c *compiler) pred { return c.vlan(-1) }},
+		tc{"EN10MB", "vlan 100 and ip", func(c *compiler) pred { return and(c.vlan(100), c.protoAbbrev(ProtoIP)) }},
+		tc{"EN10MB", "vlan or tcp", func(c *compiler) pred { return or(c.vlan(-1), c.protoAbbrev(ProtoTCP)) }},
+		tc{"EN10MB", "mpls and ip", func(c *compiler) pred { return and(c.mpls(-1), c.protoAbbrev(ProtoIP)) }},
+		tc{"EN10MB", "mpls 1 and mpls and tcp", func(c *compiler) pred {
+			return and(c.mpls(1), c.mpls(-1), c.protoAbbrev(ProtoTCP))
+		}},
+		tc{"EN10MB", "pppoes 3 and tcp port 80", func(c *compiler) pred {
+			return and(c.pppoes(3), c.port(protoTCP, DirDefault, 80))
+		}},
+		tc{"EN10MB", "llc", func(c *compiler) pred { return c.llc(false, 0, 0) }},
+		tc{"EN10MB", "llc i", func(c *compiler) pred { return c.llc(true, 1, 0) }},
+		tc{"EN10MB", "llc u", func(c *compiler) pred { return c.llc(true, 3, 3) }},
+		tc{"EN10MB", "ether proto 100", func(c *compiler) pred { return c.netProto(100) }},
+		tc{"EN10MB", "ether[len - 1] = 0", func(c *compiler) pred {
+			p, _ := c.relation(cmpEQ, c.load(LayerLink, ProtoLink, aBin{aluSUB, aLen{}, aConst(1)}, 1), aConst(0))
+			return p
+		}},
+	)
+	files := map[string]string{"EN10MB": "en10mb.pcap", "LINUX_SLL": "linux_sll.pcap", "NULL": "null.pcap",
+		"RAW": "raw.pcap", "IPV6": "ipv6.pcap", "LINUX_SLL2": "linux_sll.pcap", "LOOP": "null.pcap", "IPV4": "raw.pcap"}
+	pkts := map[string][][]byte{}
+	for _, tt := range cases {
+		t.Run(tt.lt+"/"+tt.expr, func(t *testing.T) {
+			lt, err := cbpf.ParseLinkType(tt.lt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := lookupLink(lt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newCompiler(l, 262144)
+			p := tt.gen(c)
+			if c.err != nil {
+				t.Fatalf("generator refused: %v", c.err)
+			}
+			g := newGraph(262144)
+			ours, err := linearize(g.lower(p, g.accept, g.reject))
+			if err != nil {
+				t.Fatal(err)
+			}
+			theirs := tcpdumpProgram(t, tt.lt, tt.expr)
+			if pkts[tt.lt] == nil {
+				pkts[tt.lt] = testPackets(t, files[tt.lt])
+			}
+			vo, vt := vmOf(t, ours), vmOf(t, theirs)
+			bad := 0
+			for i, pkt := range pkts[tt.lt] {
+				a, _ := vo.Run(pkt)
+				b, _ := vt.Run(pkt)
+				if (a != 0) != (b != 0) {
+					bad++
+					if bad <= 3 {
+						t.Errorf("packet %d (%d bytes): ours %d, libpcap %d", i, len(pkt), a, b)
+					}
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%d of %d packets differ", bad, len(pkts[tt.lt]))
+			}
+		})
+	}
+}
