@@ -91,7 +91,9 @@ func lexAsm(s string) ([]asmTok, error) {
 			for i < len(s) && s[i] != '\n' {
 				i++
 			}
-		case c == '#' && (i == 0 || s[i-1] == '\n'):
+		case c == '#' && strings.TrimLeft(s[strings.LastIndexByte(s[:i], '\n')+1:i], " \t") == "":
+			// bpf_asm takes "#" comments in the first column only; here they
+			// may be indented too.
 			for i < len(s) && s[i] != '\n' {
 				i++
 			}
@@ -163,6 +165,9 @@ func lexAsm(s string) ([]asmTok, error) {
 		default:
 			return nil, bad("unexpected character %q", c)
 		}
+	}
+	if len(toks) > 0 {
+		line = toks[len(toks)-1].line
 	}
 	return append(toks, asmTok{kind: tkEOF, line: line}), nil
 }
@@ -374,8 +379,14 @@ func (p *asmParser) instruction(t asmTok) {
 			p.emit(dLD|dMEM, k)
 		case p.accept("["):
 			if p.xOperand() {
-				p.expect(op, "+")
-				k := p.number(op)
+				var k uint32
+				if t := p.peek(); t.kind == tkNum && t.text[0] == '+' {
+					// "[x+4]": bpf_asm's lexer reads "+4" as a number.
+					k = p.next().num
+				} else {
+					p.expect(op, "+")
+					k = p.number(op)
+				}
 				p.expect(op, "]")
 				p.emit(dLD|size|dIND, k)
 				return
