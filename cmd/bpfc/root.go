@@ -84,7 +84,8 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
-	// Each command file adds its constructor here.
+		// Each command file adds its constructor here.
+		newAsmCmd(s),
 	)
 	return root
 }
