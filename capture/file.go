@@ -1,0 +1,273 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/bpfc/bpfc/cbpf"
+)
+
+// ErrFormat marks a file that is neither pcap nor pcapng, or whose
+// records are corrupt or cut short.
+var ErrFormat = errors.New("bad capture file")
+
+// Info is a packet's capture metadata. The timestamp is kept as the file
+// has it (seconds and a fraction in the file's resolution), so a packet
+// copied from one pcap file to another keeps its exact record header,
+// even a malformed one, as libpcap does.
+type Info struct {
+	Sec    uint32 // seconds since the epoch
+	Frac   uint32 // microseconds, or nanoseconds in a nanosecond file
+	CapLen int    // bytes captured
+	Len    int    // length on the wire
+	Nano   bool   // Frac is in nanoseconds
+}
+
+// Time returns the timestamp as a time.Time.
+func (i Info) Time() time.Time {
+	ns := int64(i.Frac)
+	if !i.Nano {
+		ns *= 1000
+	}
+	return time.Unix(int64(i.Sec), ns).UTC()
+}
+
+// Packet is one packet read from a file: its captured bytes (valid only
+// until the next Next call) and capture metadata.
+type Packet struct {
+	Data []byte
+	Info Info
+}
+
+// Classic pcap magic numbers, as read little-endian.
+const (
+	magicMicro     = 0xa1b2c3d4
+	magicNano      = 0xa1b23c4d
+	magicMicroSwap = 0xd4c3b2a1
+	magicNanoSwap  = 0x4d3cb2a1
+	pcapHeaderLen  = 24
+	recordHdrLen   = 16
+	// maxRecord bounds a record's captured length, like libpcap's
+	// maximum snapshot length, so a corrupt length cannot exhaust memory.
+	maxRecord = 256 << 20
+)
+
+var ngMagic = []byte{0x0a, 0x0d, 0x0d, 0x0a}
+
+// A FileReader reads the packets of a pcap or pcapng stream, one at a
+// time and without an allocation per packet. Classic pcap is read
+// directly, as libpcap reads it (a record whose captured length exceeds
+// its wire length is kept); pcapng goes through gopacket's pcapgo.
+type FileReader struct {
+	br      *bufio.Reader
+	bo      binary.ByteOrder
+	ng      *pcapgo.NgReader
+	lt      cbpf.LinkType
+	snaplen uint32
+	nanos   bool
+	n       int   // packets read
+	off     int64 // byte offset of the next record (classic pcap)
+	hdr     [recordHdrLen]byte
+	buf     []byte
+}
+
+// NewFileReader reads the file header of a pcap or pcapng stream and
+// returns a reader for its packets.
+func NewFileReader(r io.Reader) (*FileReader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	head, err := br.Peek(4)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: the file is empty or shorter than a header", ErrFormat)
+		}
+		return nil, err
+	}
+	f := &FileReader{br: br}
+	if bytes.Equal(head, ngMagic) {
+		ng, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
+		if err != nil {
+			return nil, fmt.Errorf("%w: pcapng header: %v", ErrFormat, err)
+		}
+		f.ng = ng
+		if ng.NInterfaces() > 0 {
+			if ifc, err := ng.Interface(0); err == nil {
+				f.snaplen = ifc.SnapLength
+			}
+		}
+		f.lt = cbpf.LinkTypeFromPcap(uint32(ng.LinkType()))
+		f.nanos = ng.Resolution() == gopacket.TimestampResolutionNanosecond
+	} else if err := f.readPcapHeader(); err != nil {
+		return nil, err
+	}
+	if f.snaplen == 0 {
+		f.snaplen = cbpf.DefaultSnaplen
+	}
+	return f, nil
+}
+
+func (f *FileReader) readPcapHeader() error {
+	var h [pcapHeaderLen]byte
+	if _, err := io.ReadFull(f.br, h[:]); err != nil {
+		return fmt.Errorf("%w: the file is shorter than a pcap header (%d bytes)", ErrFormat, pcapHeaderLen)
+	}
+	switch binary.LittleEndian.Uint32(h[:]) {
+	case magicMicro:
+		f.bo = binary.LittleEndian
+	case magicNano:
+		f.bo, f.nanos = binary.LittleEndian, true
+	case magicMicroSwap:
+		f.bo = binary.BigEndian
+	case magicNanoSwap:
+		f.bo, f.nanos = binary.BigEndian, true
+	default:
+		return fmt.Errorf("%w: not a pcap or pcapng file (magic %#08x)", ErrFormat, binary.BigEndian.Uint32(h[:]))
+	}
+	if major := f.bo.Uint16(h[4:]); major != 2 {
+		return fmt.Errorf("%w: pcap version %d.%d is not supported", ErrFormat, major, f.bo.Uint16(h[6:]))
+	}
+	f.snaplen = f.bo.Uint32(h[16:])
+	// The upper bits of the link-type field hold an FCS length and flags.
+	f.lt = cbpf.LinkTypeFromPcap(f.bo.Uint32(h[20:]) & 0x0fffffff)
+	f.off = pcapHeaderLen
+	return nil
+}
+
+// LinkType returns the file's link type as a DLT_ value.
+func (f *FileReader) LinkType() cbpf.LinkType { return f.lt }
+
+// Snaplen returns the file's snapshot length.
+func (f *FileReader) Snaplen() uint32 { return f.snaplen }
+
+// Nanosecond reports whether the file's timestamps have nanosecond
+// resolution.
+func (f *FileReader) Nanosecond() bool { return f.nanos }
+
+// Count returns the number of packets read so far.
+func (f *FileReader) Count() int { return f.n }
+
+// Next returns the next packet, or io.EOF after the last one. The data
+// is overwritten by the next call. An error names the packet (1-based)
+// and, for classic pcap, the byte offset of its record.
+func (f *FileReader) Next() (Packet, error) {
+	if f.ng != nil {
+		return f.nextNg()
+	}
+	n, err := io.ReadFull(f.br, f.hdr[:])
+	if err == io.EOF {
+		return Packet{}, io.EOF
+	}
+	if err != nil {
+		return Packet{}, f.recordErr("the file ends %d bytes into the record header", n)
+	}
+	info := Info{
+		Sec:    f.bo.Uint32(f.hdr[0:]),
+		Frac:   f.bo.Uint32(f.hdr[4:]),
+		CapLen: int(f.bo.Uint32(f.hdr[8:])),
+		Len:    int(f.bo.Uint32(f.hdr[12:])),
+		Nano:   f.nanos,
+	}
+	if info.CapLen > maxRecord || info.CapLen < 0 {
+		return Packet{}, f.recordErr("captured length %d is larger than any snapshot length", info.CapLen)
+	}
+	if cap(f.buf) < info.CapLen {
+		f.buf = make([]byte, info.CapLen, max(info.CapLen, int(min(f.snaplen, maxRecord))))
+	}
+	data := f.buf[:info.CapLen]
+	if n, err := io.ReadFull(f.br, data); err != nil {
+		return Packet{}, f.recordErr("the file ends %d bytes into the record's %d bytes of data", n, info.CapLen)
+	}
+	f.n++
+	f.off += recordHdrLen + int64(info.CapLen)
+	return Packet{Data: data, Info: info}, nil
+}
+
+func (f *FileReader) recordErr(format string, args ...any) error {
+	return fmt.Errorf("%w: packet %d (record at byte %d): %s", ErrFormat, f.n+1, f.off, fmt.Sprintf(format, args...))
+}
+
+func (f *FileReader) nextNg() (Packet, error) {
+	data, ci, err := f.ng.ZeroCopyReadPacketData()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return Packet{}, io.EOF
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errors.New("the file ends in the middle of a block")
+		}
+		return Packet{}, fmt.Errorf("%w: packet %d: %v", ErrFormat, f.n+1, err)
+	}
+	f.n++
+	ts := ci.Timestamp
+	info := Info{Sec: uint32(ts.Unix()), CapLen: ci.CaptureLength, Len: ci.Length, Nano: f.nanos}
+	if f.nanos {
+		info.Frac = uint32(ts.Nanosecond())
+	} else {
+		info.Frac = uint32(ts.Nanosecond() / 1000)
+	}
+	return Packet{Data: data, Info: info}, nil
+}
+
+// A FileWriter writes packets to a classic pcap stream, buffered. Record
+// headers are written as the packets carry them.
+type FileWriter struct {
+	bw    *bufio.Writer
+	nanos bool
+	hdr   [recordHdrLen]byte
+}
+
+// NewFileWriter writes a pcap file header (little-endian, version 2.4)
+// for the link type and snapshot length, with nanosecond timestamps when
+// nanos is set.
+func NewFileWriter(w io.Writer, lt cbpf.LinkType, snaplen uint32, nanos bool) (*FileWriter, error) {
+	plt, ok := lt.PcapLinkType()
+	if !ok {
+		return nil, fmt.Errorf("link type %v has no pcap file number", lt)
+	}
+	var h [pcapHeaderLen]byte
+	magic := uint32(magicMicro)
+	if nanos {
+		magic = magicNano
+	}
+	binary.LittleEndian.PutUint32(h[0:], magic)
+	binary.LittleEndian.PutUint16(h[4:], 2)
+	binary.LittleEndian.PutUint16(h[6:], 4)
+	binary.LittleEndian.PutUint32(h[16:], snaplen)
+	binary.LittleEndian.PutUint32(h[20:], plt)
+	bw := bufio.NewWriterSize(w, 1<<16)
+	if _, err := bw.Write(h[:]); err != nil {
+		return nil, err
+	}
+	return &FileWriter{bw: bw, nanos: nanos}, nil
+}
+
+// Write appends one packet, converting its timestamp's resolution to the
+// file's if needed.
+func (w *FileWriter) Write(p Packet) error {
+	frac := p.Info.Frac
+	switch {
+	case w.nanos && !p.Info.Nano:
+		frac *= 1000
+	case !w.nanos && p.Info.Nano:
+		frac /= 1000
+	}
+	binary.LittleEndian.PutUint32(w.hdr[0:], p.Info.Sec)
+	binary.LittleEndian.PutUint32(w.hdr[4:], frac)
+	binary.LittleEndian.PutUint32(w.hdr[8:], uint32(len(p.Data)))
+	binary.LittleEndian.PutUint32(w.hdr[12:], uint32(p.Info.Len))
+	if _, err := w.bw.Write(w.hdr[:]); err != nil {
+		return err
+	}
+	_, err := w.bw.Write(p.Data)
+	return err
+}
+
+// Flush writes any buffered data to the underlying writer.
+func (w *FileWriter) Flush() error { return w.bw.Flush() }
