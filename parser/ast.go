@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Pos is a position in the filter text: a byte offset and a line and
@@ -325,6 +326,23 @@ const (
 	TransportSCTP
 	TransportAny = TransportTCP | TransportUDP | TransportSCTP
 )
+
+// String returns "tcp", "udp", "sctp", "any", or the set joined by '|'.
+func (t Transport) String() string {
+	if t == TransportAny {
+		return "any"
+	}
+	var parts []string
+	for _, p := range [...]struct {
+		t Transport
+		s string
+	}{{TransportTCP, "tcp"}, {TransportUDP, "udp"}, {TransportSCTP, "sctp"}} {
+		if t&p.t != 0 {
+			parts = append(parts, p.s)
+		}
+	}
+	return strings.Join(parts, "|")
+}
 
 // Port tests a transport port or range: port, portrange. It is a resolved
 // node.

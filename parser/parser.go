@@ -109,7 +109,11 @@ func (p *parser) parseFilter() (e Expr, err *Error) {
 		if t.Type == tokRParen {
 			p.fail(t, "unbalanced ')'")
 		}
-		p.fail(t, "expected 'and', 'or' or end of input, found "+describe(t))
+		msg := "expected 'and', 'or' or end of input, found " + describe(t)
+		if t.Type == tokSlash {
+			msg += "; a prefix length needs a dotted address, such as 10.0.0.0/8"
+		}
+		p.fail(t, msg)
 	}
 	return e, nil
 }

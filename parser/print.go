@@ -262,7 +262,11 @@ func writeSpecial(b *strings.Builder, s *Special) {
 		num(s.Num)
 	case SpecialPFReason:
 		b.WriteString("reason ")
-		num(s.Num)
+		if s.Str != "" {
+			b.WriteString(s.Str)
+		} else {
+			num(s.Num)
+		}
 	case SpecialPFAction:
 		b.WriteString("action ")
 		b.WriteString(s.Str)

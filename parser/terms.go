@@ -221,7 +221,11 @@ func (p *parser) parseHead(start Pos, proto Proto, protoTok *lexer.Token) Expr {
 	case tokLParen, tokNot:
 		prim.Group = p.parseUnit(kindI, false).e
 	default:
-		p.fail(t, "expected "+wantedValue(q.Type, last)+", found "+describe(t))
+		msg := "expected " + wantedValue(q.Type, last) + ", found " + describe(t)
+		if keywordOf(t.Type) != kwNone {
+			msg += "; a name that is a keyword must be escaped: '\\" + t.Value + "'"
+		}
+		p.fail(t, msg)
 	}
 	return prim
 }

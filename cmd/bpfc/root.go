@@ -84,8 +84,11 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
+		newParseCmd(s),
 		// Each command file adds its constructor here.
 		newAsmCmd(s),
+		newCompileCmd(s),
+		newFilterCmd(s),
 	)
 	return root
 }
