@@ -411,7 +411,6 @@ func checkRoundTrip(t testing.TB, src string, e Expr, resolved bool) {
 	}
 }
 
-
 func TestSyntaxTree(t *testing.T) {
 	e, err := Parse("port 80 or 443")
 	if err != nil {

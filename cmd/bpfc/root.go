@@ -87,8 +87,6 @@ func newRootCmd(s *streams) *cobra.Command {
 		newParseCmd(s),
 		// Each command file adds its constructor here.
 		newAsmCmd(s),
-		newCompileCmd(s),
-		newFilterCmd(s),
 	)
 	return root
 }
