@@ -76,7 +76,7 @@ func TestKernelValidate(t *testing.T) {
 		const total = 20000
 		compared, accepted := 0, 0
 		for range total {
-			raw := genProgram(rng, genOpts{bad: true, shiftX: true, neg: true, indOffset: true, ancillary: true})
+			raw := genProgram(rng, genOpts{bad: true, shiftX: true, neg: true, indOffset: true, ancillary: true, ldxLen: true})
 			if check(t, raw) {
 				compared++
 				if ValidateRaw(raw) == nil {
@@ -275,7 +275,7 @@ func TestKernelVM(t *testing.T) {
 		const programs, packets = 3000, 4
 		compared, delivered := 0, 0
 		for compared < programs {
-			raw := genProgram(rng, genOpts{shiftX: true, neg: true, indOffset: true, ancillary: true})
+			raw := genProgram(rng, genOpts{shiftX: true, neg: true, indOffset: true, ancillary: true, ldxLen: true})
 			if ValidateRaw(raw) != nil {
 				continue
 			}

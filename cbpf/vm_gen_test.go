@@ -14,6 +14,7 @@ type genOpts struct {
 	neg       bool // neg (x/net/bpf's VM has none)
 	indOffset bool // ld [x+k] with k ≠ 0 (x/net/bpf does not wrap X+k)
 	ancillary bool // the deterministic ancillary loads of a loopback UDP socket
+	ldxLen    bool // ldx #len (x/net/bpf disassembles it as ld #len)
 }
 
 // allowedOps is the kernel's whitelist, sorted.
@@ -109,6 +110,8 @@ func genInsn(rng *rand.Rand, o genOpts, i, n int) bpf.RawInstruction {
 			}
 		case op == bpfALU|bpfNEG && !o.neg:
 			continue
+		case op == bpfLDX|bpfW|bpfLEN && !o.ldxLen:
+			continue
 		case op&7 == bpfALU && (op&0xf0 == bpfDIV || op&0xf0 == bpfMOD) && op&bpfX == 0:
 			if !o.bad && in.K == 0 {
 				in.K = 1 + uint32(rng.IntN(7))
@@ -131,4 +134,8 @@ func genInsn(rng *rand.Rand, o genOpts, i, n int) bpf.RawInstruction {
 		}
 		return in
 	}
+}
+
+func newRand(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
