@@ -27,6 +27,7 @@ type VM struct {
 // minus one: the loop adds one after every instruction.
 type vmInsn struct {
 	k      uint32
+	k2     uint32 // a fused jump's constant
 	jt, jf uint16
 	op     vmOp
 }
@@ -88,7 +89,24 @@ const (
 	opJsetX
 	opTax
 	opTxa
+	// Superinstructions: a load then a conditional jump on its value, the
+	// pattern of most filters (ldh [12]; jeq #0x800). The jump's original
+	// instruction stays in place for jumps that land on it.
+	opLdAbsHJeq
+	opLdAbsBJeq
+	opLdAbsWJeq
+	opLdAbsHJset
+	opLdAbsBJset
+	opLdIndHJeq
 )
+
+// fusions maps a load and the conditional jump after it to their
+// superinstruction.
+var fusions = map[[2]vmOp]vmOp{
+	{opLdAbsH, opJeqK}: opLdAbsHJeq, {opLdAbsB, opJeqK}: opLdAbsBJeq,
+	{opLdAbsW, opJeqK}: opLdAbsWJeq, {opLdAbsH, opJsetK}: opLdAbsHJset,
+	{opLdAbsB, opJsetK}: opLdAbsBJset, {opLdIndH, opJeqK}: opLdIndHJeq,
+}
 
 // Metadata is what the kernel knows about a packet besides its bytes: the
 // values Linux ancillary loads (SKF_AD_*) read, and where the network
@@ -128,6 +146,12 @@ func NewVM(p *Program) (*VM, error) {
 	insns := make([]vmInsn, len(raw))
 	for pc, r := range raw {
 		insns[pc] = decodeVM(r, pc)
+	}
+	for pc := 0; pc+1 < len(insns); pc++ {
+		j := insns[pc+1]
+		if f, ok := fusions[[2]vmOp{insns[pc].op, j.op}]; ok {
+			insns[pc] = vmInsn{op: f, k: insns[pc].k, k2: j.k, jt: j.jt, jf: j.jf}
+		}
 	}
 	return &VM{insns: insns}, nil
 }
@@ -258,7 +282,7 @@ func (vm *VM) run(pkt []byte, wireLen int, meta *Metadata) (uint32, int) {
 		pc++
 		var ok bool
 		switch in.op {
-		case opLdIndW, opLdIndH, opLdIndB:
+		case opLdIndW, opLdIndH, opLdIndB, opLdIndHJeq:
 			a, ok = loadNeg(pkt, x+in.k, sizeOf(in.op), meta)
 		case opLdNegW, opLdNegH, opLdNegB:
 			a, ok = loadNeg(pkt, in.k, sizeOf(in.op), meta)
@@ -460,6 +484,81 @@ func (vm *VM) loop(pkt []byte, wireLen uint32, mem *[16]uint32, a, x uint32, pc,
 			x = a
 		case opTxa:
 			a = x
+		case opLdAbsHJeq:
+			k := int(in.k)
+			if k+2 > len(pkt) {
+				return 0, a, x, pc, n + 1, true
+			}
+			a = uint32(binary.BigEndian.Uint16(pkt[k:]))
+			n++
+			if a == in.k2 {
+				pc = int(in.jt)
+			} else {
+				pc = int(in.jf)
+			}
+		case opLdAbsBJeq:
+			k := int(in.k)
+			if k >= len(pkt) {
+				return 0, a, x, pc, n + 1, true
+			}
+			a = uint32(pkt[k])
+			n++
+			if a == in.k2 {
+				pc = int(in.jt)
+			} else {
+				pc = int(in.jf)
+			}
+		case opLdAbsWJeq:
+			k := int(in.k)
+			if k+4 > len(pkt) {
+				return 0, a, x, pc, n + 1, true
+			}
+			a = binary.BigEndian.Uint32(pkt[k:])
+			n++
+			if a == in.k2 {
+				pc = int(in.jt)
+			} else {
+				pc = int(in.jf)
+			}
+		case opLdAbsHJset:
+			k := int(in.k)
+			if k+2 > len(pkt) {
+				return 0, a, x, pc, n + 1, true
+			}
+			a = uint32(binary.BigEndian.Uint16(pkt[k:]))
+			n++
+			if a&in.k2 != 0 {
+				pc = int(in.jt)
+			} else {
+				pc = int(in.jf)
+			}
+		case opLdAbsBJset:
+			k := int(in.k)
+			if k >= len(pkt) {
+				return 0, a, x, pc, n + 1, true
+			}
+			a = uint32(pkt[k])
+			n++
+			if a&in.k2 != 0 {
+				pc = int(in.jt)
+			} else {
+				pc = int(in.jf)
+			}
+		case opLdIndHJeq:
+			k := x + in.k
+			if k >= 1<<31 {
+				return 0, a, x, pc, n, false
+			}
+			if int(k)+2 > len(pkt) {
+				return 0, a, x, pc, n + 1, true
+			}
+			a = uint32(binary.BigEndian.Uint16(pkt[k:]))
+			n++
+			if a == in.k2 {
+				pc = int(in.jt)
+			} else {
+				pc = int(in.jf)
+			}
 		default:
 			// Unreachable for a decoded program.
 			return 0, a, x, pc, n + 1, true
@@ -473,7 +572,7 @@ func sizeOf(op vmOp) int {
 	switch op {
 	case opLdIndW, opLdNegW:
 		return 4
-	case opLdIndH, opLdNegH:
+	case opLdIndH, opLdNegH, opLdIndHJeq:
 		return 2
 	}
 	return 1
