@@ -150,6 +150,15 @@ func (f *FileReader) Snaplen() uint32 { return f.snaplen }
 // resolution.
 func (f *FileReader) Nanosecond() bool { return f.nanos }
 
+// ByteOrder returns the byte order the file was written in (little-endian
+// for pcapng, whose byte order pcapgo does not expose).
+func (f *FileReader) ByteOrder() binary.ByteOrder {
+	if f.bo == nil {
+		return binary.LittleEndian
+	}
+	return f.bo
+}
+
 // Count returns the number of packets read so far.
 func (f *FileReader) Count() int { return f.n }
 

@@ -8,6 +8,7 @@ type block struct {
 	stmts []stmt
 
 	// Conditional jump: jop is clsJMP|cond|src, compared with k (or X).
+	// An unconditional block has jop clsJMP|jmpJA and jt == jf.
 	jop    uint16
 	k      uint32
 	jt, jf *block

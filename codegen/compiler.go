@@ -1,15 +1,9 @@
 package codegen
 
-// Dir is a direction qualifier of an address or port primitive.
-type Dir int
+import (
+	"errors"
 
-// The direction qualifiers, as pcap-filter(7) names them.
-const (
-	DirDefault Dir = iota // src or dst
-	DirSrc
-	DirDst
-	DirSrcOrDst
-	DirSrcAndDst
+	"github.com/bpfc/bpfc/parser"
 )
 
 // compiler holds the state of one compilation: the link layer and the
@@ -29,6 +23,15 @@ type compiler struct {
 	mplsDepth int  // MPLS labels seen so far
 	pppoe     bool // inside a PPPoE session: the protocol is PPP's
 
+	// savefile is set when compiling for a capture file rather than a
+	// live capture: Linux ancillary data is then unavailable.
+	savefile      bool
+	nullBigEndian bool
+	// netmask is the IPv4 netmask for "ip broadcast" (0: unknown).
+	netmask uint32
+	// at is the node being lowered, for error positions.
+	at parser.Node
+
 	// err is the first semantic error met; lowering goes on but its
 	// result is discarded.
 	err error
@@ -42,11 +45,17 @@ func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 	}
 }
 
-// fail records err if it is the first error.
+// fail records err if it is the first error. An error without a
+// position gets the position of the node being lowered.
 func (c *compiler) fail(err error) pred {
-	if c.err == nil {
-		c.err = err
+	if c.err != nil {
+		return pFalse
 	}
+	var pe *parser.Error
+	if !errors.As(err, &pe) && c.at != nil {
+		err = &parser.Error{Pos: c.at.Pos(), Msg: err.Error(), Kind: ErrRefused}
+	}
+	c.err = err
 	return pFalse
 }
 
@@ -110,13 +119,13 @@ func (c *compiler) ipv4L4(size int, off uint32, op cmpOp, v uint32) pred {
 }
 
 // dirPred combines a source and a destination test by direction.
-func dirPred(d Dir, src, dst func() pred) pred {
+func dirPred(d parser.Dir, src, dst func() pred) pred {
 	switch d {
-	case DirSrc:
+	case parser.DirSrc:
 		return src()
-	case DirDst:
+	case parser.DirDst:
 		return dst()
-	case DirSrcAndDst:
+	case parser.DirSrcAndDst:
 		return and(src(), dst())
 	default:
 		return or(src(), dst())

@@ -1,5 +1,7 @@
 package codegen
 
+import "github.com/bpfc/bpfc/parser"
+
 import "fmt"
 
 // Layer says where a packet accessor's offsets count from (libpcap's
@@ -63,6 +65,11 @@ func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
 		out, err := g.emit(out, e.x)
 		return append(out, neg()), err
 	case aBin:
+		if k, ok := e.y.(aConst); ok && k == 0 && (e.op == aluAND || e.op == aluMUL) {
+			// libpcap's optimizer folds x&0 and x*0 to 0 and drops the
+			// loads of x, so a packet too short for them is not rejected.
+			return append(out, ldImm(0)), nil
+		}
 		if k, ok := e.y.(aConst); ok {
 			out, err := g.emit(out, e.x)
 			return append(out, aluK(e.op, uint32(k))), err
@@ -184,7 +191,7 @@ func (c *compiler) linkHeaderOff() uint32 { return 0 }
 // network-layer accessor needs the protocol; a transport one needs IPv4,
 // the protocol and a first fragment; icmp6 needs IPv6 with ICMPv6 as the
 // next header.
-func (c *compiler) load(layer Layer, p Proto, index arith, size int) aLoad {
+func (c *compiler) load(layer Layer, p parser.Proto, index arith, size int) aLoad {
 	var guard pred = pTrue
 	switch layer {
 	case LayerNet:

@@ -6,6 +6,7 @@ import "fmt"
 var pppProto = map[uint32]uint32{
 	etherIP: 0x21, etherIPv6: 0x57, etherATalk: 0x29, 0x6003: 0x27,
 	sapISO: 0x23, sapIPX: 0x2b, 0x0600: 0x25, 0x80F5: 0x2b,
+	etherMPLS: 0x0281, etherMPLSMc: 0x0283,
 }
 
 // vlan is "vlan [id]": an 802.1Q/802.1ad tag at the protocol field in
@@ -17,6 +18,9 @@ func (c *compiler) vlan(id int) pred {
 	}
 	if c.mplsDepth > 0 {
 		return c.fail(fmt.Errorf("no VLAN match after MPLS"))
+	}
+	if c.pppoe {
+		return c.fail(fmt.Errorf("no VLAN support for PPP"))
 	}
 	off := c.linkTypeOff()
 	p := or(loadEq(2, off, etherVLAN), loadEq(2, off, etherQinQ), loadEq(2, off, etherQinQ2))

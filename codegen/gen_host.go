@@ -1,5 +1,7 @@
 package codegen
 
+import "github.com/bpfc/bpfc/parser"
+
 import "encoding/binary"
 
 // ARP/RARP address offsets from the network header (Ethernet/IPv4 ARP).
@@ -10,7 +12,7 @@ const (
 
 // hostNet4 tests the IPv4 address field at the two offsets (source and
 // destination) against addr/mask.
-func (c *compiler) hostNet4(d Dir, src, dst uint32, addr, mask uint32) pred {
+func (c *compiler) hostNet4(d parser.Dir, src, dst uint32, addr, mask uint32) pred {
 	test := func(off uint32) func() pred {
 		return func() pred { return loadMaskEq(4, c.nl(off), mask, addr) }
 	}
@@ -18,37 +20,37 @@ func (c *compiler) hostNet4(d Dir, src, dst uint32, addr, mask uint32) pred {
 }
 
 // IPv4 host/net for one network protocol ("ip", "arp" or "rarp").
-func (c *compiler) ipHost(d Dir, addr, mask uint32) pred {
+func (c *compiler) ipHost(d parser.Dir, addr, mask uint32) pred {
 	return and(c.netProto(etherIP), c.hostNet4(d, ipv4Src, ipv4Dst, addr, mask))
 }
 
-func (c *compiler) arpHost(et uint32, d Dir, addr, mask uint32) pred {
+func (c *compiler) arpHost(et uint32, d parser.Dir, addr, mask uint32) pred {
 	return and(c.netProto(et), c.hostNet4(d, arpSPA, arpTPA, addr, mask))
 }
 
 // host4 is "[dir] host A" / "[dir] net A/M" with no protocol: IPv4, ARP
 // and RARP, in libpcap's order. Each direction test repeats the protocol
 // test, as libpcap's unoptimized code does.
-func (c *compiler) host4(d Dir, addr, mask uint32) pred {
-	perProto := func(f func(Dir) pred) pred {
-		if d == DirSrcAndDst {
+func (c *compiler) host4(d parser.Dir, addr, mask uint32) pred {
+	perProto := func(f func(parser.Dir) pred) pred {
+		if d == parser.DirSrcAndDst {
 			return f(d)
 		}
-		if d == DirDefault || d == DirSrcOrDst {
-			return or(f(DirSrc), f(DirDst))
+		if d == parser.DirDefault || d == parser.DirSrcOrDst {
+			return or(f(parser.DirSrc), f(parser.DirDst))
 		}
 		return f(d)
 	}
 	return or(
-		perProto(func(d Dir) pred { return c.ipHost(d, addr, mask) }),
-		perProto(func(d Dir) pred { return c.arpHost(etherARP, d, addr, mask) }),
-		perProto(func(d Dir) pred { return c.arpHost(etherRARP, d, addr, mask) }),
+		perProto(func(d parser.Dir) pred { return c.ipHost(d, addr, mask) }),
+		perProto(func(d parser.Dir) pred { return c.arpHost(etherARP, d, addr, mask) }),
+		perProto(func(d parser.Dir) pred { return c.arpHost(etherRARP, d, addr, mask) }),
 	)
 }
 
 // host6 is "[dir] host A" / "[dir] net A/len" for an IPv6 address: the
 // 16-byte address compared as four words, each under its mask.
-func (c *compiler) host6(d Dir, addr, mask [16]byte) pred {
+func (c *compiler) host6(d parser.Dir, addr, mask [16]byte) pred {
 	test := func(off uint32) func() pred {
 		return func() pred {
 			var p pred = pTrue
@@ -75,7 +77,7 @@ func (c *compiler) host6(d Dir, addr, mask [16]byte) pred {
 }
 
 // etherHost is "ether [dir] host MAC".
-func (c *compiler) etherHost(d Dir, mac [6]byte) pred {
+func (c *compiler) etherHost(d parser.Dir, mac [6]byte) pred {
 	test := func(off uint32) func() pred {
 		return func() pred {
 			return and(loadEq(4, off+2, binary.BigEndian.Uint32(mac[2:])),

@@ -1,21 +1,29 @@
 package codegen
 
+import "github.com/bpfc/bpfc/parser"
+
 // The transport protocols "port" and "portrange" apply to, in the order
 // libpcap tests them when no protocol is given.
 var portProtos = []uint32{protoSCTP, protoTCP, protoUDP}
 
 // port is libpcap's "[proto] [dir] port N": proto is 0 for any of sctp,
 // tcp and udp. IPv6 is tested before IPv4, as libpcap does.
-func (c *compiler) port(proto uint32, d Dir, port uint16) pred {
+func (c *compiler) port(proto uint32, d parser.Dir, port uint16) pred {
 	return c.portRange(proto, d, port, port)
 }
 
 // portRange is "[proto] [dir] portrange lo-hi" (and port when lo == hi).
-func (c *compiler) portRange(proto uint32, d Dir, lo, hi uint16) pred {
+func (c *compiler) portRange(proto uint32, d parser.Dir, lo, hi uint16) pred {
 	protos := portProtos
 	if proto != 0 {
 		protos = []uint32{proto}
 	}
+	return c.portRangeOf(protos, d, lo, hi)
+}
+
+// portRangeOf tests ports of the given transport protocols (in libpcap's
+// order: sctp, tcp, udp).
+func (c *compiler) portRangeOf(protos []uint32, d parser.Dir, lo, hi uint16) pred {
 	in := func(test func(off uint32, op cmpOp, v uint32) pred, off uint32) pred {
 		if lo == hi {
 			return test(off, cmpEQ, uint32(lo))

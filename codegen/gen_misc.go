@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"github.com/bpfc/bpfc/parser"
+
 	"errors"
 	"fmt"
 
@@ -27,7 +29,7 @@ func (c *compiler) etherAddr() bool {
 
 // etherHostDir is "ether [dir] host MAC" with libpcap's refusal on links
 // without MAC addresses.
-func (c *compiler) etherHostDir(d Dir, mac [6]byte) pred {
+func (c *compiler) etherHostDir(d parser.Dir, mac [6]byte) pred {
 	if !c.etherAddr() {
 		return pFalse
 	}
@@ -37,14 +39,14 @@ func (c *compiler) etherHostDir(d Dir, mac [6]byte) pred {
 // broadcast is "[ether|ip] broadcast". The IPv4 form uses the netmask
 // (0 when unknown, as libpcap has it offline): the destination's host
 // part all zeros or all ones.
-func (c *compiler) broadcast(p Proto, netmask uint32) pred {
+func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 	switch p {
-	case ProtoDefault, ProtoLink:
+	case parser.ProtoDefault, parser.ProtoLink:
 		if c.link.macs == nil {
 			return c.fail(errNotBroadcast)
 		}
-		return c.etherHost(DirDst, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-	case ProtoIP:
+		return c.etherHost(parser.DirDst, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	case parser.ProtoIP:
 		host := ^netmask
 		dst := c.nl(ipv4Dst)
 		return and(c.netProto(etherIP), or(loadMaskEq(4, dst, host, 0), loadMaskEq(4, dst, host, host)))
@@ -53,16 +55,16 @@ func (c *compiler) broadcast(p Proto, netmask uint32) pred {
 }
 
 // multicast is "[ether|ip|ip6] multicast".
-func (c *compiler) multicast(p Proto) pred {
+func (c *compiler) multicast(p parser.Proto) pred {
 	switch p {
-	case ProtoDefault, ProtoLink:
+	case parser.ProtoDefault, parser.ProtoLink:
 		if c.link.macs == nil {
 			return c.fail(errNoMulticast)
 		}
 		return cmp([]stmt{ldAbs(1, c.link.macs.dst)}, cmpSet, 1)
-	case ProtoIP:
+	case parser.ProtoIP:
 		return and(c.netProto(etherIP), cmp([]stmt{ldAbs(1, c.nl(ipv4Dst))}, cmpGE, 224))
-	case ProtoIPv6:
+	case parser.ProtoIP6:
 		return and(c.netProto(etherIPv6), loadEq(1, c.nl(ipv6Dst), 0xff))
 	}
 	return c.fail(errMcastProto)
@@ -91,4 +93,80 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 		return and(p, not(cmp([]stmt{ldAbs(1, ctl)}, cmpSet, 1)))
 	}
 	return and(p, loadMaskEq(1, ctl, uint32(mask), uint32(val)))
+}
+
+// IS-IS PDU types of the l1, l2, iih, lsp, snp, csnp and psnp keywords,
+// in the order libpcap tests them.
+var isisPDUs = map[parser.Proto][]uint32{
+	parser.ProtoL1:   {0x1a, 0x18, 0x12, 0x0f, 0x11},
+	parser.ProtoL2:   {0x1b, 0x19, 0x14, 0x10, 0x11},
+	parser.ProtoIIH:  {0x11, 0x0f, 0x10},
+	parser.ProtoLSP:  {0x12, 0x14},
+	parser.ProtoSNP:  {0x1b, 0x1a, 0x18, 0x19},
+	parser.ProtoCSNP: {0x18, 0x19},
+	parser.ProtoPSNP: {0x1a, 0x1b},
+}
+
+// isisPDU is an IS-IS PDU-type keyword: IS-IS with one of its types.
+func (c *compiler) isisPDU(types []uint32) pred {
+	var p pred = pFalse
+	for _, t := range types {
+		p = or(p, and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload+c.link.offNLNoSnap+4, t)))
+	}
+	return p
+}
+
+// decnetHost is "decnet [dir] host A": the address in the short and long
+// DECnet routing headers, with and without padding. libpcap compares the
+// little-endian address in network order, so the value is byte-swapped.
+func (c *compiler) decnetHost(d parser.Dir, addr uint16) pred {
+	v := uint32(addr>>8 | addr<<8)
+	pl := c.offLinkPayload
+	one := func(sh, lh uint32) func() pred {
+		return func() pred {
+			return and(c.netProto(etherDECnet), or(
+				and(loadMaskEq(1, pl+2, 0x07, 0x02), loadEq(2, pl+2+sh, v)),
+				and(loadMaskEq(2, pl+2, 0xff07, 0x8102), loadEq(2, pl+2+1+sh, v)),
+				and(loadMaskEq(1, pl+2, 0x07, 0x06), loadEq(2, pl+2+lh, v)),
+				and(loadMaskEq(2, pl+2, 0xff07, 0x8106), loadEq(2, pl+2+1+lh, v)),
+			))
+		}
+	}
+	return dirPred(d, one(3, 15), one(1, 7))
+}
+
+// Linux packet types (PACKET_OUTGOING is what "outbound" means).
+const packetOutgoing = 4
+
+// direction is "inbound" (out false) or "outbound". A live capture
+// reads the kernel's packet type; a cooked capture file has it in the
+// header; other savefiles do not have it at all.
+func (c *compiler) direction(out bool) pred {
+	var p pred
+	switch {
+	case c.link.lt == cbpf.LinkLinuxSLL:
+		p = loadEq(2, 0, packetOutgoing)
+	case c.link.lt == cbpf.LinkLinuxSLL2:
+		p = loadEq(1, 10, packetOutgoing)
+	case c.savefile:
+		return c.fail(fmt.Errorf("inbound/outbound not supported on %s when reading savefiles", c.link.name))
+	default:
+		p = loadEq(2, skfAdOff+adPktType, packetOutgoing)
+	}
+	if out {
+		return p
+	}
+	return not(p)
+}
+
+// ifindex is "ifindex N": the interface index of a live capture, or the
+// field of a Linux cooked v2 header.
+func (c *compiler) ifindex(n uint32) pred {
+	switch {
+	case c.link.lt == cbpf.LinkLinuxSLL2:
+		return loadEq(4, 4, n)
+	case c.savefile:
+		return c.fail(fmt.Errorf("ifindex not supported on %s when reading savefiles", c.link.name))
+	}
+	return loadEq(4, skfAdOff+adIfIndex, n)
 }

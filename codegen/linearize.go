@@ -28,7 +28,7 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 		start := place(order, far)
 		changed := false
 		for _, b := range order {
-			if b.ret {
+			if b.ret || b.jop == clsJMP|jmpJA {
 				continue
 			}
 			jumpAt := start[b] + len(b.stmts)
@@ -59,6 +59,10 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 				op = clsRET | retA
 			}
 			out = append(out, bpf.RawInstruction{Op: op, K: b.retK})
+			continue
+		}
+		if b.jop == clsJMP|jmpJA {
+			out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[b.jt] - (len(out) + 1))})
 			continue
 		}
 		jumpAt := len(out)

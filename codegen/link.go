@@ -19,6 +19,7 @@ const (
 	etherMPLSMc = 0x8848
 	etherPPPoED = 0x8863
 	etherPPPoES = 0x8864
+	etherDECnet = 0x6003
 	etherMTU    = 1500
 
 	sapISO     = 0xfe
@@ -185,24 +186,36 @@ func sllNetProto(c *compiler, et uint32) pred {
 // cooked v2 header with the value as it is, SAPs included.
 func sll2NetProto(c *compiler, et uint32) pred { return loadEq(2, c.linkTypeOff(), et) }
 
-// loopbackNetProto tests the 4-byte address family of a loopback header;
-// hostOrder is set for DLT_NULL, whose family is in the capturing host's
-// byte order (libpcap assumes little-endian when compiling for a dump).
+// BSD address families for IPv6 in loopback headers: NetBSD/OpenBSD,
+// FreeBSD, Darwin, in the order libpcap tests them for a savefile.
+var bsdAFInet6 = []uint32{30, 24, 28}
+
+// loopbackNetProto tests the 4-byte address family of a loopback header.
+// DLT_NULL's family is in the capturing host's byte order (hostOrder);
+// DLT_LOOP's in network order. A live capture (on Linux) has AF_INET6 10;
+// a savefile may come from any BSD, so libpcap tests their three values.
 func loopbackNetProto(hostOrder bool) func(c *compiler, et uint32) pred {
 	return func(c *compiler, et uint32) pred {
-		var af uint32
+		var afs []uint32
 		switch et {
 		case etherIP:
-			af = 2
+			afs = []uint32{2}
 		case etherIPv6:
-			af = 10
+			afs = []uint32{10}
+			if c.savefile {
+				afs = bsdAFInet6
+			}
 		default:
 			return pFalse
 		}
-		if hostOrder {
-			af = af << 24
+		var p pred = pFalse
+		for _, af := range afs {
+			if hostOrder && !c.nullBigEndian {
+				af = af << 24
+			}
+			p = or(p, loadEq(4, c.linkTypeOff(), af))
 		}
-		return loadEq(4, uint32(c.linkTypeOff()), af)
+		return p
 	}
 }
 

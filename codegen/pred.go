@@ -24,13 +24,43 @@ type (
 		jop  uint16
 		k    uint32
 	}
+	// pSeq runs code, then evaluates next with the registers code left:
+	// for tests that carry A and X from one block to the next, like the
+	// unrolled header walk of protochain.
+	pSeq struct {
+		code []stmt
+		next pred
+	}
+	// pIf is "if cond then a else b": unlike or(and(cond, a), b), a
+	// failing a does not fall through to b.
+	pIf struct{ cond, a, b pred }
+	// pShared is a pred used in several places: it is lowered once per
+	// pair of targets, so a DAG of preds becomes a DAG of blocks rather
+	// than a tree.
+	pShared struct{ *shared }
 )
 
-func (pAnd) isPred()   {}
-func (pOr) isPred()    {}
-func (pNot) isPred()   {}
-func (pConst) isPred() {}
-func (pTest) isPred()  {}
+type shared struct {
+	p     pred
+	lowed map[[2]*block]*block
+}
+
+func share(p pred) pred {
+	switch p.(type) {
+	case pConst, pShared:
+		return p
+	}
+	return pShared{&shared{p: p}}
+}
+
+func (pAnd) isPred()    {}
+func (pOr) isPred()     {}
+func (pNot) isPred()    {}
+func (pConst) isPred()  {}
+func (pTest) isPred()   {}
+func (pSeq) isPred()    {}
+func (pShared) isPred() {}
+func (pIf) isPred()     {}
 
 var (
 	pTrue  pred = pConst(true)
@@ -178,6 +208,25 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			continue
 		case pTest:
 			return g.newJump(q.prep, q.jop, q.k, t, f)
+		case pIf:
+			a := g.lower(q.a, t, f)
+			b := g.lower(q.b, t, f)
+			p, t, f = q.cond, a, b
+			continue
+		case pShared:
+			key := [2]*block{t, f}
+			if b, ok := q.lowed[key]; ok {
+				return b
+			}
+			b := g.lower(q.p, t, f)
+			if q.lowed == nil {
+				q.lowed = map[[2]*block]*block{}
+			}
+			q.lowed[key] = b
+			return b
+		case pSeq:
+			next := g.lower(q.next, t, f)
+			return g.add(&block{stmts: q.code, jop: clsJMP | jmpJA, jt: next, jf: next})
 		default:
 			panic("codegen: unknown pred")
 		}

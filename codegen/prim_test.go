@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"github.com/bpfc/bpfc/parser"
+
 	"bufio"
 	"bytes"
 	"os"
@@ -117,84 +119,99 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 	var cases []tc
 	for _, lt := range []string{"EN10MB", "LINUX_SLL", "NULL", "RAW", "IPV6", "LINUX_SLL2", "LOOP", "IPV4"} {
 		cases = append(cases,
-			tc{lt, "ip", func(c *compiler) pred { return c.protoAbbrev(ProtoIP) }},
-			tc{lt, "ip6", func(c *compiler) pred { return c.protoAbbrev(ProtoIPv6) }},
-			tc{lt, "tcp", func(c *compiler) pred { return c.protoAbbrev(ProtoTCP) }},
-			tc{lt, "udp", func(c *compiler) pred { return c.protoAbbrev(ProtoUDP) }},
-			tc{lt, "icmp", func(c *compiler) pred { return c.protoAbbrev(ProtoICMP) }},
-			tc{lt, "icmp6", func(c *compiler) pred { return c.protoAbbrev(ProtoICMPv6) }},
-			tc{lt, "pim", func(c *compiler) pred { return c.protoAbbrev(ProtoPIM) }},
-			tc{lt, "tcp port 80", func(c *compiler) pred { return c.port(protoTCP, DirDefault, 80) }},
-			tc{lt, "port 53", func(c *compiler) pred { return c.port(0, DirDefault, 53) }},
-			tc{lt, "udp src port 53", func(c *compiler) pred { return c.port(protoUDP, DirSrc, 53) }},
-			tc{lt, "src and dst port 53", func(c *compiler) pred { return c.port(0, DirSrcAndDst, 53) }},
-			tc{lt, "portrange 1-1023", func(c *compiler) pred { return c.portRange(0, DirDefault, 1, 1023) }},
-			tc{lt, "tcp dst portrange 80-8080", func(c *compiler) pred { return c.portRange(protoTCP, DirDst, 80, 8080) }},
+			tc{lt, "ip", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoIP) }},
+			tc{lt, "ip6", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoIP6) }},
+			tc{lt, "tcp", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoTCP) }},
+			tc{lt, "udp", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoUDP) }},
+			tc{lt, "icmp", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoICMP) }},
+			tc{lt, "icmp6", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoICMP6) }},
+			tc{lt, "pim", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoPIM) }},
+			tc{lt, "tcp port 80", func(c *compiler) pred { return c.port(protoTCP, parser.DirDefault, 80) }},
+			tc{lt, "port 53", func(c *compiler) pred { return c.port(0, parser.DirDefault, 53) }},
+			tc{lt, "udp src port 53", func(c *compiler) pred { return c.port(protoUDP, parser.DirSrc, 53) }},
+			tc{lt, "src and dst port 53", func(c *compiler) pred { return c.port(0, parser.DirSrcAndDst, 53) }},
+			tc{lt, "portrange 1-1023", func(c *compiler) pred { return c.portRange(0, parser.DirDefault, 1, 1023) }},
+			tc{lt, "tcp dst portrange 80-8080", func(c *compiler) pred { return c.portRange(protoTCP, parser.DirDst, 80, 8080) }},
 			tc{lt, "ip proto 17", func(c *compiler) pred { return c.ipProto(17) }},
 			tc{lt, "ip6 proto 17", func(c *compiler) pred { return c.ip6Proto(17) }},
-			tc{lt, "ip6 host ::1", func(c *compiler) pred { return c.host6(DirDefault, v6lo, full) }},
-			tc{lt, "ip6 src net fe80::/10", func(c *compiler) pred { return c.host6(DirSrc, fe80, mask10) }},
-			tc{lt, "ip host 127.0.0.1", func(c *compiler) pred { return c.ipHost(DirDefault, ip4("127.0.0.1"), 0xffffffff) }},
-			tc{lt, "ip dst net 192.168.0.0/16", func(c *compiler) pred { return c.ipHost(DirDst, ip4("192.168.0.0"), 0xffff0000) }},
+			tc{lt, "ip6 host ::1", func(c *compiler) pred { return c.host6(parser.DirDefault, v6lo, full) }},
+			tc{lt, "ip6 src net fe80::/10", func(c *compiler) pred { return c.host6(parser.DirSrc, fe80, mask10) }},
+			tc{lt, "ip host 127.0.0.1", func(c *compiler) pred { return c.ipHost(parser.DirDefault, ip4("127.0.0.1"), 0xffffffff) }},
+			tc{lt, "ip dst net 192.168.0.0/16", func(c *compiler) pred { return c.ipHost(parser.DirDst, ip4("192.168.0.0"), 0xffff0000) }},
 			tc{lt, "less 100", func(c *compiler) pred { return lenCmp(cmpLE, 100) }},
 			tc{lt, "greater 200", func(c *compiler) pred { return lenCmp(cmpGE, 200) }},
-			tc{lt, "ip multicast", func(c *compiler) pred { return c.multicast(ProtoIP) }},
-			tc{lt, "ip6 multicast", func(c *compiler) pred { return c.multicast(ProtoIPv6) }},
-			tc{lt, "ip broadcast", func(c *compiler) pred { return c.broadcast(ProtoIP, 0) }},
+			tc{lt, "ip multicast", func(c *compiler) pred { return c.multicast(parser.ProtoIP) }},
+			tc{lt, "ip6 multicast", func(c *compiler) pred { return c.multicast(parser.ProtoIP6) }},
+			tc{lt, "ip broadcast", func(c *compiler) pred { return c.broadcast(parser.ProtoIP, 0) }},
 			tc{lt, "tcp[13] & 2 != 0", func(c *compiler) pred {
-				p, _ := c.relation(cmpNE, aBin{aluAND, c.load(LayerIPv4L4, ProtoTCP, aConst(13), 1), aConst(2)}, aConst(0))
+				p, _ := c.relation(cmpNE, aBin{aluAND, c.load(LayerIPv4L4, parser.ProtoTCP, aConst(13), 1), aConst(2)}, aConst(0))
 				return p
 			}},
 			tc{lt, "ip[2:2] - 20 > ip[0] & 0xf", func(c *compiler) pred {
-				p, _ := c.relation(cmpGT, aBin{aluSUB, c.load(LayerNet, ProtoIP, aConst(2), 2), aConst(20)},
-					aBin{aluAND, c.load(LayerNet, ProtoIP, aConst(0), 1), aConst(0xf)})
+				p, _ := c.relation(cmpGT, aBin{aluSUB, c.load(LayerNet, parser.ProtoIP, aConst(2), 2), aConst(20)},
+					aBin{aluAND, c.load(LayerNet, parser.ProtoIP, aConst(0), 1), aConst(0xf)})
 				return p
 			}},
+			tc{lt, "ip6 protochain 17", func(c *compiler) pred { return c.protochain(true, 17) }},
+			tc{lt, "ip6 protochain 58", func(c *compiler) pred { return c.protochain(true, 58) }},
+			tc{lt, "ip protochain 6", func(c *compiler) pred { return c.protochain(false, 6) }},
 			tc{lt, "icmp6[0] = 128", func(c *compiler) pred {
-				p, _ := c.relation(cmpEQ, c.load(LayerICMPv6, ProtoICMPv6, aConst(0), 1), aConst(128))
+				p, _ := c.relation(cmpEQ, c.load(LayerICMPv6, parser.ProtoICMP6, aConst(0), 1), aConst(128))
 				return p
 			}},
 		)
 	}
 	for _, lt := range []string{"EN10MB", "LINUX_SLL", "LINUX_SLL2"} {
 		cases = append(cases,
-			tc{lt, "arp", func(c *compiler) pred { return c.protoAbbrev(ProtoARP) }},
-			tc{lt, "host 10.0.0.1", func(c *compiler) pred { return c.host4(DirDefault, ip4("10.0.0.1"), 0xffffffff) }},
-			tc{lt, "src net 10.0.0.0/8", func(c *compiler) pred { return c.host4(DirSrc, ip4("10.0.0.0"), 0xff000000) }},
-			tc{lt, "iso", func(c *compiler) pred { return c.protoAbbrev(ProtoISO) }},
-			tc{lt, "stp", func(c *compiler) pred { return c.protoAbbrev(ProtoSTP) }},
-			tc{lt, "isis", func(c *compiler) pred { return c.protoAbbrev(ProtoISIS) }},
-			tc{lt, "ipx", func(c *compiler) pred { return c.protoAbbrev(ProtoIPX) }},
-			tc{lt, "atalk", func(c *compiler) pred { return c.protoAbbrev(ProtoATalk) }},
-			tc{lt, "aarp", func(c *compiler) pred { return c.protoAbbrev(ProtoAARP) }},
-			tc{lt, "decnet", func(c *compiler) pred { return c.protoAbbrev(ProtoDECnet) }},
+			tc{lt, "arp", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoARP) }},
+			tc{lt, "host 10.0.0.1", func(c *compiler) pred { return c.host4(parser.DirDefault, ip4("10.0.0.1"), 0xffffffff) }},
+			tc{lt, "src net 10.0.0.0/8", func(c *compiler) pred { return c.host4(parser.DirSrc, ip4("10.0.0.0"), 0xff000000) }},
+			tc{lt, "iso", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoISO) }},
+			tc{lt, "stp", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoSTP) }},
+			tc{lt, "isis", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoISIS) }},
+			tc{lt, "ipx", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoIPX) }},
+			tc{lt, "atalk", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoATalk) }},
+			tc{lt, "aarp", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoAARP) }},
+			tc{lt, "decnet", func(c *compiler) pred { return c.protoAbbrev(parser.ProtoDECnet) }},
 			tc{lt, "pppoed", func(c *compiler) pred { return c.pppoed() }},
-			tc{lt, "pppoes and ip", func(c *compiler) pred { return and(c.pppoes(-1), c.protoAbbrev(ProtoIP)) }},
+			tc{lt, "l1", func(c *compiler) pred { return c.isisPDU(isisPDUs[parser.ProtoL1]) }},
+			tc{lt, "psnp", func(c *compiler) pred { return c.isisPDU(isisPDUs[parser.ProtoPSNP]) }},
+			tc{lt, "decnet host 1.2", func(c *compiler) pred { return c.decnetHost(parser.DirDefault, 1<<10|2) }},
+			tc{lt, "decnet dst 10.5", func(c *compiler) pred { return c.decnetHost(parser.DirDst, 10<<10|5) }},
+
+			tc{lt, "pppoes and ip", func(c *compiler) pred { return and(c.pppoes(-1), c.protoAbbrev(parser.ProtoIP)) }},
 		)
 	}
+	for _, lt := range []string{"LINUX_SLL", "LINUX_SLL2"} {
+		cases = append(cases,
+			tc{lt, "inbound", func(c *compiler) pred { return c.direction(false) }},
+			tc{lt, "outbound", func(c *compiler) pred { return c.direction(true) }},
+		)
+	}
+	cases = append(cases, tc{"LINUX_SLL2", "ifindex 3", func(c *compiler) pred { return c.ifindex(3) }})
 	cases = append(cases,
 		tc{"EN10MB", "ether host 01:00:5e:00:00:fb", func(c *compiler) pred {
-			return c.etherHostDir(DirDefault, [6]byte{1, 0, 0x5e, 0, 0, 0xfb})
+			return c.etherHostDir(parser.DirDefault, [6]byte{1, 0, 0x5e, 0, 0, 0xfb})
 		}},
-		tc{"EN10MB", "ether src 00:00:00:00:00:00", func(c *compiler) pred { return c.etherHostDir(DirSrc, [6]byte{}) }},
-		tc{"EN10MB", "broadcast", func(c *compiler) pred { return c.broadcast(ProtoDefault, 0) }},
-		tc{"EN10MB", "multicast", func(c *compiler) pred { return c.multicast(ProtoDefault) }},
+		tc{"EN10MB", "ether src 00:00:00:00:00:00", func(c *compiler) pred { return c.etherHostDir(parser.DirSrc, [6]byte{}) }},
+		tc{"EN10MB", "broadcast", func(c *compiler) pred { return c.broadcast(parser.ProtoDefault, 0) }},
+		tc{"EN10MB", "multicast", func(c *compiler) pred { return c.multicast(parser.ProtoDefault) }},
 		tc{"EN10MB", "vlan", func(c *compiler) pred { return c.vlan(-1) }},
-		tc{"EN10MB", "vlan 100 and ip", func(c *compiler) pred { return and(c.vlan(100), c.protoAbbrev(ProtoIP)) }},
-		tc{"EN10MB", "vlan or tcp", func(c *compiler) pred { return or(c.vlan(-1), c.protoAbbrev(ProtoTCP)) }},
-		tc{"EN10MB", "mpls and ip", func(c *compiler) pred { return and(c.mpls(-1), c.protoAbbrev(ProtoIP)) }},
+		tc{"EN10MB", "vlan 100 and ip", func(c *compiler) pred { return and(c.vlan(100), c.protoAbbrev(parser.ProtoIP)) }},
+		tc{"EN10MB", "vlan or tcp", func(c *compiler) pred { return or(c.vlan(-1), c.protoAbbrev(parser.ProtoTCP)) }},
+		tc{"EN10MB", "mpls and ip", func(c *compiler) pred { return and(c.mpls(-1), c.protoAbbrev(parser.ProtoIP)) }},
 		tc{"EN10MB", "mpls 1 and mpls and tcp", func(c *compiler) pred {
-			return and(c.mpls(1), c.mpls(-1), c.protoAbbrev(ProtoTCP))
+			return and(c.mpls(1), c.mpls(-1), c.protoAbbrev(parser.ProtoTCP))
 		}},
 		tc{"EN10MB", "pppoes 3 and tcp port 80", func(c *compiler) pred {
-			return and(c.pppoes(3), c.port(protoTCP, DirDefault, 80))
+			return and(c.pppoes(3), c.port(protoTCP, parser.DirDefault, 80))
 		}},
 		tc{"EN10MB", "llc", func(c *compiler) pred { return c.llc(false, 0, 0) }},
 		tc{"EN10MB", "llc i", func(c *compiler) pred { return c.llc(true, 1, 0) }},
 		tc{"EN10MB", "llc u", func(c *compiler) pred { return c.llc(true, 3, 3) }},
 		tc{"EN10MB", "ether proto 100", func(c *compiler) pred { return c.netProto(100) }},
 		tc{"EN10MB", "ether[len - 1] = 0", func(c *compiler) pred {
-			p, _ := c.relation(cmpEQ, c.load(LayerLink, ProtoLink, aBin{aluSUB, aLen{}, aConst(1)}, 1), aConst(0))
+			p, _ := c.relation(cmpEQ, c.load(LayerLink, parser.ProtoLink, aBin{aluSUB, aLen{}, aConst(1)}, 1), aConst(0))
 			return p
 		}},
 	)
@@ -225,12 +242,15 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 			if pkts[tt.lt] == nil {
 				pkts[tt.lt] = testPackets(t, files[tt.lt])
 			}
-			vo, vt := vmOf(t, ours), vmOf(t, theirs)
+			vo := vmOf(t, ours)
 			bad := 0
 			for i, pkt := range pkts[tt.lt] {
 				a, _ := vo.Run(pkt)
-				b, _ := vt.Run(pkt)
-				if (a != 0) != (b != 0) {
+				b := refRun(theirs, pkt, uint32(len(pkt)))
+				if r := refRun(ours, pkt, uint32(len(pkt))); r != uint32(a) {
+					t.Fatalf("packet %d: x/net/bpf says %d, the reference interpreter %d", i, a, r)
+				}
+				if (uint32(a) != 0) != (b != 0) {
 					bad++
 					if bad <= 3 {
 						t.Errorf("packet %d (%d bytes): ours %d, libpcap %d", i, len(pkt), a, b)
@@ -241,5 +261,20 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 				t.Errorf("%d of %d packets differ", bad, len(pkts[tt.lt]))
 			}
 		})
+	}
+}
+
+// TestProtochainLength checks that the unrolled walk stays linear in its
+// depth (each level lowered once).
+func TestProtochainLength(t *testing.T) {
+	l, _ := lookupLink(cbpf.LinkEN10MB)
+	c := newCompiler(l, 262144)
+	g := newGraph(262144)
+	raw, err := linearize(g.lower(c.protochain(true, 17), g.accept, g.reject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max := 30 * ProtochainDepth; len(raw) > max {
+		t.Errorf("ip6 protochain 17 takes %d instructions, want at most %d", len(raw), max)
 	}
 }

@@ -87,6 +87,8 @@ func newRootCmd(s *streams) *cobra.Command {
 		newParseCmd(s),
 		// Each command file adds its constructor here.
 		newAsmCmd(s),
+		newCompileCmd(s),
+		newFilterCmd(s),
 	)
 	return root
 }

@@ -18,6 +18,7 @@ type Record struct {
 // File is a capture read whole.
 type File struct {
 	LinkType uint32 // the header's LINKTYPE_ value
+	Order    binary.ByteOrder
 	Snaplen  uint32
 	Records  []Record
 }
@@ -40,7 +41,7 @@ func Read(path string) (*File, error) {
 	default:
 		return nil, errors.New("not a pcap file")
 	}
-	f := &File{Snaplen: bo.Uint32(b[16:]), LinkType: bo.Uint32(b[20:])}
+	f := &File{Order: bo, Snaplen: bo.Uint32(b[16:]), LinkType: bo.Uint32(b[20:])}
 	for off := 24; off+16 <= len(b); {
 		incl := int(bo.Uint32(b[off+8:]))
 		orig := bo.Uint32(b[off+12:])

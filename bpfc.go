@@ -1,0 +1,95 @@
+package bpfc
+
+import (
+	"context"
+	"encoding/binary"
+
+	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/codegen"
+	"github.com/bpfc/bpfc/parser"
+)
+
+// config is what the options set.
+type config struct {
+	linkType   cbpf.LinkType
+	snaplen    uint32
+	netmask    uint32
+	noOptimize bool
+	savefile   bool
+	// nullBigEndian: the file's DLT_NULL families are big-endian.
+	nullBigEndian bool
+	resolver      parser.Resolver
+}
+
+// An Option changes how Compile works.
+type Option func(*config)
+
+// WithLinkType sets the link type of the packets the program will see
+// (default cbpf.LinkEN10MB, Ethernet).
+func WithLinkType(lt cbpf.LinkType) Option { return func(c *config) { c.linkType = lt } }
+
+// WithSnaplen sets the snapshot length the program returns to accept a
+// packet (default cbpf.DefaultSnaplen, 262144).
+func WithSnaplen(n uint32) Option { return func(c *config) { c.snaplen = n } }
+
+// WithNetmask sets the IPv4 netmask "ip broadcast" uses (default 0:
+// unknown, as libpcap has it when reading a file).
+func WithNetmask(m uint32) Option { return func(c *config) { c.netmask = m } }
+
+// WithOptimize turns the optimizer on (the default) or off, like
+// tcpdump's -O.
+func WithOptimize(on bool) Option { return func(c *config) { c.noOptimize = !on } }
+
+// ForSavefile says the program will filter packets read from a capture
+// file (like tcpdump -r) rather than a live capture, and gives the file's
+// byte order. Linux ancillary data (inbound, outbound and ifindex on most
+// link types) does not exist then, and libpcap refuses those primitives,
+// as bpfc does; DLT_NULL headers hold the address family in the byte
+// order of the machine that wrote the file.
+func ForSavefile(order binary.ByteOrder) Option {
+	return func(c *config) {
+		c.savefile = true
+		c.nullBigEndian = order == binary.BigEndian
+	}
+}
+
+// WithResolver sets how host and network names are resolved (default:
+// the system resolver).
+func WithResolver(r parser.Resolver) Option { return func(c *config) { c.resolver = r } }
+
+// Compile compiles a tcpdump filter expression into a classic BPF
+// program. It is safe for concurrent use.
+//
+// Errors from a malformed or refused expression are *parser.Error values
+// (in a parser.ErrorList) with the position of the mistake;
+// parser.FormatError renders them with a caret line.
+func Compile(expr string, opts ...Option) (*cbpf.Program, error) {
+	return CompileContext(context.Background(), expr, opts...)
+}
+
+// CompileContext is Compile with a context for the name lookups of
+// "host NAME" and friends.
+func CompileContext(ctx context.Context, expr string, opts ...Option) (*cbpf.Program, error) {
+	cfg := config{linkType: cbpf.LinkEN10MB, snaplen: cbpf.DefaultSnaplen}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e, err := parser.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil {
+		e, err = parser.Resolve(ctx, e, cfg.resolver)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return codegen.Compile(e, codegen.Options{
+		LinkType:      cfg.linkType,
+		Snaplen:       cfg.snaplen,
+		Netmask:       cfg.netmask,
+		NoOptimize:    cfg.noOptimize,
+		Savefile:      cfg.savefile,
+		NullBigEndian: cfg.nullBigEndian,
+	})
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bpfc/bpfc"
+	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/parser"
+)
+
+// compileFlags are the compiler options shared by compile and filter.
+type compileFlags struct {
+	noOptimize bool
+	file       string
+}
+
+func (f *compileFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVarP(&f.noOptimize, "no-optimize", "O", false, "do not run the optimizer (like tcpdump -O)")
+	cmd.Flags().StringVarP(&f.file, "file", "F", "", "read the expression from `FILE` ('#' starts a comment)")
+}
+
+// compileExpr compiles expr; on a bad expression it prints the
+// positioned message with its caret line and returns a silent error.
+func compileExpr(s *streams, expr string, opts ...bpfc.Option) (*cbpf.Program, error) {
+	p, err := bpfc.Compile(expr, opts...)
+	if err != nil {
+		fmt.Fprintf(s.err, "bpfc: %s\n", parser.FormatError(expr, err))
+		return nil, silentError{exitError}
+	}
+	return p, nil
+}
+
+// newCompileCmd makes `bpfc compile`: an expression to a program, printed
+// as tcpdump -d, -dd or -ddd prints it.
+func newCompileCmd(s *streams) *cobra.Command {
+	var (
+		cf      compileFlags
+		dump    int
+		link    string
+		snaplen uint32
+	)
+	cmd := &cobra.Command{
+		Use:   "compile [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] EXPR...",
+		Short: "Compile a filter expression and print the program (like tcpdump -d)",
+		Long: `Compile a tcpdump filter expression into classic BPF and print the program
+as tcpdump -d (the default), -dd or -ddd does. The words of EXPR are joined
+with spaces; an empty expression accepts every packet.
+
+  bpfc compile 'tcp port 80'
+  bpfc compile -ddd -y LINUX_SLL 'udp and not port 53'`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			expr, err := readExpression(s, args, cf.file)
+			if err != nil {
+				return err
+			}
+			lt, err := cbpf.ParseLinkType(link)
+			if err != nil {
+				return usageError{err}
+			}
+			format := cbpf.FormatText
+			switch {
+			case dump == 2:
+				format = cbpf.FormatC
+			case dump >= 3:
+				format = cbpf.FormatDecimal
+			}
+			p, err := compileExpr(s, expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(snaplen), bpfc.WithOptimize(!cf.noOptimize))
+			if err != nil {
+				return err
+			}
+			return p.Dump(s.out, format)
+		},
+	}
+	cmd.Flags().CountVarP(&dump, "dump", "d", "output format: -d as tcpdump -d (the default), -dd as tcpdump -dd, -ddd as tcpdump -ddd")
+	cmd.Flags().StringVarP(&link, "linktype", "y", "EN10MB", "link type, by tcpdump's name (case-insensitive) or number")
+	cmd.Flags().Uint32VarP(&snaplen, "snaplen", "s", cbpf.DefaultSnaplen, "snapshot length the program returns for a packet it keeps")
+	cf.register(cmd)
+	return cmd
+}

@@ -1,0 +1,331 @@
+package codegen
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/parser"
+)
+
+// Sentinel errors a caller may test with errors.Is.
+var (
+	// ErrRefused marks an expression that parses and resolves but that
+	// libpcap refuses for the link type: "not a broadcast link",
+	// "no VLAN support for Raw IP" ...
+	ErrRefused = errors.New("expression refused")
+	// ErrRejectsAll marks an expression that no packet can match, which
+	// libpcap refuses when optimizing.
+	ErrRejectsAll = errors.New("expression rejects all packets")
+	// ErrUnsupported marks a construct bpfc does not compile yet.
+	ErrUnsupported = errors.New("not supported yet")
+)
+
+// Options control a compilation.
+type Options struct {
+	// LinkType is the link type of the packets; the zero value is
+	// DLT_NULL, so callers normally set it (bpfc.Compile defaults to
+	// Ethernet).
+	LinkType cbpf.LinkType
+	// Snaplen is returned by the program to accept a packet (0 means
+	// cbpf.DefaultSnaplen).
+	Snaplen uint32
+	// Netmask is the IPv4 netmask "ip broadcast" uses; 0 when unknown,
+	// as libpcap has it for a savefile.
+	Netmask uint32
+	// Savefile is set when the program will filter packets read from a
+	// capture file (like tcpdump -r), not a live capture: inbound,
+	// outbound and ifindex then work only on Linux cooked link types.
+	Savefile bool
+	// NullBigEndian says that the 4-byte address family of DLT_NULL
+	// headers is big-endian: a capture file written on a big-endian
+	// machine. (DLT_NULL's family is in the capturing host's order.)
+	NullBigEndian bool
+	// NoOptimize turns the optimizer off, like tcpdump -O. Without it,
+	// an expression that can match no packet is refused, as libpcap does.
+	NoOptimize bool
+}
+
+// Compile lowers a resolved expression (from parser.Resolve) into a
+// classic BPF program. A nil expression accepts every packet, like an
+// empty tcpdump filter.
+func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
+	snap := opts.Snaplen
+	if snap == 0 {
+		snap = cbpf.DefaultSnaplen
+	}
+	l, err := lookupLink(opts.LinkType)
+	if err != nil {
+		return nil, err
+	}
+	c := newCompiler(l, snap)
+	c.netmask = opts.Netmask
+	c.savefile = opts.Savefile
+	c.nullBigEndian = opts.NullBigEndian
+	var p pred = pTrue
+	if e != nil {
+		p = c.expr(e)
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if !opts.NoOptimize && p == pFalse {
+		return nil, ErrRejectsAll
+	}
+	g := newGraph(snap)
+	raw, err := linearize(g.lower(p, g.accept, g.reject))
+	if err != nil {
+		return nil, err
+	}
+	return cbpf.FromRaw(raw, opts.LinkType, snap), nil
+}
+
+// errorAt records a refusal at the position of n.
+func (c *compiler) errorAt(n parser.Node, kind error, format string, args ...any) pred {
+	return c.fail(&parser.Error{Pos: n.Pos(), Msg: fmt.Sprintf(format, args...), Kind: kind})
+}
+
+// expr lowers a boolean expression, left operand first, so that vlan,
+// mpls and pppoes shift the offsets of everything written after them.
+func (c *compiler) expr(e parser.Expr) pred {
+	c.at = e
+	switch e := e.(type) {
+	case *parser.Binary:
+		x := c.expr(e.X)
+		y := c.expr(e.Y)
+		if e.Op == parser.And {
+			return and(x, y)
+		}
+		return or(x, y)
+	case *parser.Not:
+		return not(c.expr(e.X))
+	case *parser.Paren:
+		return c.expr(e.X)
+	case *parser.Abbrev:
+		return c.abbrev(e)
+	case *parser.Host:
+		return c.host(e)
+	case *parser.Port:
+		return c.portNode(e)
+	case *parser.Protocol:
+		return c.protocol(e)
+	case *parser.Special:
+		return c.special(e)
+	case *parser.Relation:
+		return c.relationNode(e)
+	}
+	return c.errorAt(e, ErrUnsupported, "%T is not a resolved expression", e)
+}
+
+func (c *compiler) abbrev(e *parser.Abbrev) pred {
+	if types, ok := isisPDUs[e.Proto]; ok {
+		return c.isisPDU(types)
+	}
+	switch e.Proto {
+	case parser.ProtoRadio, parser.ProtoLink:
+		return c.errorAt(e, ErrUnsupported, "'%s' is not supported yet", e.Proto)
+	}
+	return c.protoAbbrev(e.Proto)
+}
+
+func (c *compiler) host(e *parser.Host) pred {
+	if msg, ok := wlanOnlyDirs[e.Dir]; ok {
+		return c.errorAt(e, ErrRefused, "%s", msg)
+	}
+	switch a := e.Addr.(type) {
+	case parser.IPv4:
+		switch e.Proto {
+		case parser.ProtoDECnet:
+			// libpcap takes the low 16 bits of the number as the address.
+			return c.decnetHost(e.Dir, uint16(a.Addr))
+		case parser.ProtoDefault:
+			return c.host4(e.Dir, a.Addr, a.Mask)
+		case parser.ProtoIP:
+			return c.ipHost(e.Dir, a.Addr, a.Mask)
+		case parser.ProtoARP:
+			return c.arpHost(etherARP, e.Dir, a.Addr, a.Mask)
+		case parser.ProtoRARP:
+			return c.arpHost(etherRARP, e.Dir, a.Addr, a.Mask)
+		}
+	case parser.IPv6:
+		switch e.Proto {
+		case parser.ProtoDefault, parser.ProtoIP6:
+			var mask [16]byte
+			for i := 0; i < a.Bits; i++ {
+				mask[i/8] |= 0x80 >> (i % 8)
+			}
+			return c.host6(e.Dir, a.Addr, mask)
+		}
+	case parser.DECnet:
+		if e.Proto == parser.ProtoDECnet {
+			return c.decnetHost(e.Dir, uint16(a))
+		}
+	case parser.MAC:
+		switch e.Proto {
+		case parser.ProtoDefault, parser.ProtoLink:
+			return c.etherHostDir(e.Dir, [6]byte(a))
+		}
+	}
+	return c.errorAt(e, ErrUnsupported, "'%s' host %v is not supported yet", e.Proto, e.Addr)
+}
+
+// wlanOnlyDirs are the 802.11 address qualifiers, refused on other links.
+var wlanOnlyDirs = map[parser.Dir]string{
+	parser.DirAddr1: "'addr1' and 'address1' are only supported on 802.11 with 802.11 headers",
+	parser.DirAddr2: "'addr2' and 'address2' are only supported on 802.11 with 802.11 headers",
+	parser.DirAddr3: "'addr3' and 'address3' are only supported on 802.11 with 802.11 headers",
+	parser.DirAddr4: "'addr4' and 'address4' are only supported on 802.11 with 802.11 headers",
+	parser.DirRA:    "'ra' is only supported on 802.11 with 802.11 headers",
+	parser.DirTA:    "'ta' is only supported on 802.11 with 802.11 headers",
+}
+
+func (c *compiler) portNode(e *parser.Port) pred {
+	var protos []uint32
+	for _, t := range []struct {
+		tr parser.Transport
+		n  uint32
+	}{{parser.TransportSCTP, protoSCTP}, {parser.TransportTCP, protoTCP}, {parser.TransportUDP, protoUDP}} {
+		if e.Transport&t.tr != 0 {
+			protos = append(protos, t.n)
+		}
+	}
+	return c.portRangeOf(protos, e.Dir, e.Lo, e.Hi)
+}
+
+func (c *compiler) protocol(e *parser.Protocol) pred {
+	if e.Chain {
+		switch e.Proto {
+		case parser.ProtoIP:
+			return c.protochain(false, e.Num)
+		case parser.ProtoIP6:
+			return c.protochain(true, e.Num)
+		case parser.ProtoDefault:
+			return or(c.protochain(false, e.Num), c.protochain(true, e.Num))
+		}
+		return c.errorAt(e, ErrRefused, "bad protocol applied for 'protochain'")
+	}
+	switch e.Proto {
+	case parser.ProtoLink:
+		return c.netProto(e.Num)
+	case parser.ProtoIP:
+		return c.ipProto(e.Num)
+	case parser.ProtoIP6:
+		return c.ip6Proto(e.Num)
+	case parser.ProtoDefault:
+		return or(c.ipProto(e.Num), c.ip6Proto(e.Num))
+	case parser.ProtoISO:
+		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload+c.link.offNLNoSnap, e.Num))
+	case parser.ProtoISIS:
+		return and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload+c.link.offNLNoSnap+4, e.Num))
+	}
+	return c.errorAt(e, ErrUnsupported, "'%s proto' is not supported yet", e.Proto)
+}
+
+func (c *compiler) special(e *parser.Special) pred {
+	num := func() int64 {
+		if e.HasNum {
+			return int64(e.Num)
+		}
+		return -1
+	}
+	var p pred
+	switch e.Kind {
+	case parser.SpecialLess:
+		return lenCmp(cmpLE, e.Num)
+	case parser.SpecialGreater:
+		return lenCmp(cmpGE, e.Num)
+	case parser.SpecialBroadcast:
+		p = c.broadcast(e.Proto, c.netmask)
+	case parser.SpecialMulticast:
+		p = c.multicast(e.Proto)
+	case parser.SpecialVLAN:
+		p = c.vlan(int(num()))
+	case parser.SpecialMPLS:
+		p = c.mpls(num())
+	case parser.SpecialPPPoED:
+		p = c.pppoed()
+	case parser.SpecialPPPoES:
+		p = c.pppoes(num())
+	case parser.SpecialInbound:
+		p = c.direction(false)
+	case parser.SpecialOutbound:
+		p = c.direction(true)
+	case parser.SpecialIfindex:
+		p = c.ifindex(e.Num)
+	case parser.SpecialLLC:
+		p = c.llc(e.HasNum, uint8(e.Mask), uint8(e.Num))
+	default:
+		return c.errorAt(e, ErrUnsupported, "this primitive is not supported yet")
+	}
+	return p
+}
+
+func (c *compiler) relationNode(e *parser.Relation) pred {
+	x, err := c.arithOf(e.X)
+	if err != nil {
+		return c.fail(err)
+	}
+	y, err := c.arithOf(e.Y)
+	if err != nil {
+		return c.fail(err)
+	}
+	ops := map[parser.RelOp]cmpOp{parser.OpEQ: cmpEQ, parser.OpNE: cmpNE, parser.OpLT: cmpLT,
+		parser.OpLE: cmpLE, parser.OpGT: cmpGT, parser.OpGE: cmpGE}
+	p, err := c.relation(ops[e.Op], x, y)
+	if err != nil {
+		return c.errorAt(e, ErrRefused, "%v", err)
+	}
+	return p
+}
+
+var aluOf = map[parser.ArithOp]uint16{
+	parser.OpAdd: aluADD, parser.OpSub: aluSUB, parser.OpMul: aluMUL, parser.OpDiv: aluDIV,
+	parser.OpMod: aluMOD, parser.OpAnd: aluAND, parser.OpOr: aluOR, parser.OpXor: aluXOR,
+	parser.OpShl: aluLSH, parser.OpShr: aluRSH,
+}
+
+func (c *compiler) arithOf(a parser.Arith) (arith, error) {
+	switch a := a.(type) {
+	case *parser.Num:
+		return aConst(a.Val), nil
+	case *parser.Len:
+		return aLen{}, nil
+	case *parser.Neg:
+		x, err := c.arithOf(a.X)
+		return aNeg{x}, err
+	case *parser.BinArith:
+		x, err := c.arithOf(a.X)
+		if err != nil {
+			return nil, err
+		}
+		y, err := c.arithOf(a.Y)
+		return aBin{aluOf[a.Op], x, y}, err
+	case *parser.Load:
+		idx, err := c.arithOf(a.Off)
+		if err != nil {
+			return nil, err
+		}
+		layer, ok := loadLayer(a.Proto)
+		if !ok {
+			return nil, &parser.Error{Pos: a.Pos(), Msg: fmt.Sprintf("'%s[...]' is not supported yet", a.Proto), Kind: ErrUnsupported}
+		}
+		return c.load(layer, a.Proto, idx, a.Size), nil
+	}
+	return nil, fmt.Errorf("codegen: unknown arithmetic node %T", a)
+}
+
+// loadLayer maps an accessor's protocol to the layer its offsets count from.
+func loadLayer(p parser.Proto) (Layer, bool) {
+	switch p {
+	case parser.ProtoLink:
+		return LayerLink, true
+	case parser.ProtoTCP, parser.ProtoUDP, parser.ProtoICMP, parser.ProtoIGMP, parser.ProtoIGRP,
+		parser.ProtoPIM, parser.ProtoVRRP, parser.ProtoCARP, parser.ProtoSCTP:
+		return LayerIPv4L4, true
+	case parser.ProtoICMP6:
+		return LayerICMPv6, true
+	case parser.ProtoRadio:
+		return 0, false
+	}
+	return LayerNet, true
+}
