@@ -12,6 +12,9 @@ type block struct {
 	jop    uint16
 	k      uint32
 	jt, jf *block
+	// fallsThrough is set by the layout on an unconditional block placed
+	// right before its successor: it needs no ja.
+	fallsThrough bool
 
 	// Return: when ret is set the block ends with `ret #retK`, or `ret a`
 	// when retA is set, and jt/jf are nil.

@@ -41,6 +41,9 @@ type Options struct {
 	// headers is big-endian: a capture file written on a big-endian
 	// machine. (DLT_NULL's family is in the capturing host's order.)
 	NullBigEndian bool
+	// ProtochainDepth is how many headers deep protochain looks (0 means
+	// DefaultProtochainDepth).
+	ProtochainDepth int
 	// NoOptimize turns the optimizer off, like tcpdump -O. Without it,
 	// an expression that can match no packet is refused, as libpcap does.
 	NoOptimize bool
@@ -61,6 +64,7 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	c := newCompiler(l, snap)
 	c.netmask = opts.Netmask
 	c.savefile = opts.Savefile
+	c.protochainDepth = opts.ProtochainDepth
 	c.nullBigEndian = opts.NullBigEndian
 	var p pred = pTrue
 	if e != nil {

@@ -25,8 +25,9 @@ type compiler struct {
 
 	// savefile is set when compiling for a capture file rather than a
 	// live capture: Linux ancillary data is then unavailable.
-	savefile      bool
-	nullBigEndian bool
+	savefile        bool
+	protochainDepth int
+	nullBigEndian   bool
 	// netmask is the IPv4 netmask for "ip broadcast" (0: unknown).
 	netmask uint32
 	// at is the node being lowered, for error positions.

@@ -13,33 +13,68 @@ import (
 // kernel's classic limit (cbpf.MaxInstructions).
 var ErrTooLong = errors.New("program too long for the kernel")
 
+// A trampoline is a `ja` placed right after the block that owns it, for
+// conditional jumps whose target is more than 255 instructions ahead.
+type trampoline struct {
+	owner  *block
+	target *block
+}
+
 // linearize lays the blocks reachable from entry out as a classic program.
 // Blocks are placed in reverse postorder (every block before its
 // successors, so all jumps go forward) with the returns last. A
-// conditional jump whose target lies more than 255 instructions ahead is
-// routed through a `ja` placed right after it.
+// conditional jump whose target lies more than 255 instructions ahead goes
+// through a trampoline, a `ja` to the target: one placed after an earlier
+// block is shared when it is in reach, else a new one follows the jump.
 func linearize(entry *block) ([]bpf.RawInstruction, error) {
 	order := layoutOrder(entry)
+	// An unconditional block placed right before its target needs no ja.
+	for i, b := range order {
+		b.fallsThrough = b.jop == clsJMP|jmpJA && i+1 < len(order) && order[i+1] == b.jt
+	}
 
-	// far[b] is set when block b's true (bit 0) or false (bit 1) edge
-	// needs a trampoline.
-	far := make(map[*block]uint8)
+	owned := make(map[*block][]*trampoline) // trampolines placed after each block
+	via := make(map[[2]any]*trampoline)     // {block, edge 0/1} -> trampoline used
+	byTarget := make(map[*block][]*trampoline)
+	var start map[*block]int
+	var tpos map[*trampoline]int
 	for {
-		start := place(order, far)
+		start, tpos = place(order, owned)
 		changed := false
-		for _, b := range order {
+		// From the last block back, so that a trampoline made for a late
+		// jump serves the earlier jumps within reach of it.
+		for i := len(order) - 1; i >= 0; i-- {
+			b := order[i]
 			if b.ret || b.jop == clsJMP|jmpJA {
 				continue
 			}
-			jumpAt := start[b] + len(b.stmts)
-			next := jumpAt + 1 // where skips count from
-			tramp := far[b]
-			if tramp&1 == 0 && start[b.jt]-next > 255 {
-				far[b] |= 1
-				changed = true
-			}
-			if tramp&2 == 0 && start[b.jf]-next > 255 {
-				far[b] |= 2
+			next := start[b] + len(b.stmts) + 1 // where skips count from
+			for edge, target := range [2]*block{b.jt, b.jf} {
+				key := [2]any{b, edge}
+				if t := via[key]; t != nil && tpos[t]-next <= 255 {
+					continue
+				}
+				if start[target]-next <= 255 {
+					delete(via, key)
+					continue
+				}
+				// Share a trampoline to the same target within reach.
+				var found *trampoline
+				for _, t := range byTarget[target] {
+					if at, ok := tpos[t]; ok && at >= next && at-next <= 255 {
+						found = t
+						break
+					}
+				}
+				if found == nil {
+					found = &trampoline{owner: b, target: target}
+					// Blocks before b keep their places: the new trampoline's
+					// index is known now, for them to share in this pass.
+					tpos[found] = next + len(owned[b])
+					owned[b] = append(owned[b], found)
+					byTarget[target] = append(byTarget[target], found)
+				}
+				via[key] = found
 				changed = true
 			}
 		}
@@ -47,44 +82,35 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 			break
 		}
 	}
-	start := place(order, far)
 	var out []bpf.RawInstruction
 	for _, b := range order {
 		for _, s := range b.stmts {
 			out = append(out, s.raw())
 		}
-		if b.ret {
+		switch {
+		case b.ret:
 			op := uint16(clsRET | retK)
 			if b.retA {
 				op = clsRET | retA
 			}
 			out = append(out, bpf.RawInstruction{Op: op, K: b.retK})
-			continue
+		case b.jop == clsJMP|jmpJA:
+			if !b.fallsThrough {
+				out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[b.jt] - (len(out) + 1))})
+			}
+		default:
+			next := len(out) + 1
+			tIdx, fIdx := start[b.jt], start[b.jf]
+			if t := via[[2]any{b, 0}]; t != nil {
+				tIdx = tpos[t]
+			}
+			if t := via[[2]any{b, 1}]; t != nil {
+				fIdx = tpos[t]
+			}
+			out = append(out, bpf.RawInstruction{Op: b.jop, Jt: uint8(tIdx - next), Jf: uint8(fIdx - next), K: b.k})
 		}
-		if b.jop == clsJMP|jmpJA {
-			out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[b.jt] - (len(out) + 1))})
-			continue
-		}
-		jumpAt := len(out)
-		next := jumpAt + 1
-		t, f := far[b]&1 != 0, far[b]&2 != 0
-		// Trampolines follow the jump: first the true one, then the false one.
-		tIdx, fIdx := start[b.jt], start[b.jf]
-		n := next
-		if t {
-			tIdx = n
-			n++
-		}
-		if f {
-			fIdx = n
-			n++
-		}
-		out = append(out, bpf.RawInstruction{Op: b.jop, Jt: uint8(tIdx - next), Jf: uint8(fIdx - next), K: b.k})
-		if t {
-			out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[b.jt] - (len(out) + 1))})
-		}
-		if f {
-			out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[b.jf] - (len(out) + 1))})
+		for _, t := range owned[b] {
+			out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[t.target] - (len(out) + 1))})
 		}
 	}
 	if len(out) > cbpf.MaxInstructions {
@@ -93,16 +119,24 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 	return out, nil
 }
 
-// place computes each block's first instruction index for the given
-// order, counting the trampolines in far.
-func place(order []*block, far map[*block]uint8) map[*block]int {
+// place computes each block's first instruction index and each
+// trampoline's index for the given order.
+func place(order []*block, owned map[*block][]*trampoline) (map[*block]int, map[*trampoline]int) {
 	start := make(map[*block]int, len(order))
+	tpos := make(map[*trampoline]int)
 	pc := 0
 	for _, b := range order {
 		start[b] = pc
-		pc += len(b.stmts) + 1 + int(far[b]&1) + int(far[b]>>1)
+		pc += len(b.stmts) + 1
+		if b.fallsThrough {
+			pc--
+		}
+		for _, t := range owned[b] {
+			tpos[t] = pc
+			pc++
+		}
 	}
-	return start
+	return start, tpos
 }
 
 // layoutOrder returns the blocks reachable from entry, each before all of
