@@ -58,6 +58,9 @@ const (
 	// maxRecord bounds a record's captured length, like libpcap's
 	// maximum snapshot length, so a corrupt length cannot exhaust memory.
 	maxRecord = 256 << 20
+	// readBufSize is the read buffer's size: records up to this size
+	// (headers included) are returned without a copy.
+	readBufSize = 256 << 10
 )
 
 var ngMagic = []byte{0x0a, 0x0d, 0x0d, 0x0a}
@@ -73,16 +76,15 @@ type FileReader struct {
 	lt      cbpf.LinkType
 	snaplen uint32
 	nanos   bool
-	n       int   // packets read
-	off     int64 // byte offset of the next record (classic pcap)
-	hdr     [recordHdrLen]byte
-	buf     []byte
+	n       int    // packets read
+	off     int64  // byte offset of the next record (classic pcap)
+	buf     []byte // records larger than the read buffer
 }
 
 // NewFileReader reads the file header of a pcap or pcapng stream and
 // returns a reader for its packets.
 func NewFileReader(r io.Reader) (*FileReader, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+	br := bufio.NewReaderSize(r, readBufSize)
 	head, err := br.Peek(4)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -169,33 +171,61 @@ func (f *FileReader) Next() (Packet, error) {
 	if f.ng != nil {
 		return f.nextNg()
 	}
-	n, err := io.ReadFull(f.br, f.hdr[:])
-	if err == io.EOF {
-		return Packet{}, io.EOF
-	}
-	if err != nil {
-		return Packet{}, f.recordErr("the file ends %d bytes into the record header", n)
+	// The record is read in place from the buffer when it fits (the
+	// common case: no copy), else copied into buf.
+	hdr, err := f.br.Peek(recordHdrLen)
+	if len(hdr) < recordHdrLen {
+		switch {
+		case len(hdr) == 0 && err == io.EOF:
+			return Packet{}, io.EOF
+		case err == io.EOF:
+			return Packet{}, f.recordErr("the file ends %d bytes into the record header", len(hdr))
+		}
+		return Packet{}, f.readErr(err)
 	}
 	info := Info{
-		Sec:    f.bo.Uint32(f.hdr[0:]),
-		Frac:   f.bo.Uint32(f.hdr[4:]),
-		CapLen: int(f.bo.Uint32(f.hdr[8:])),
-		Len:    int(f.bo.Uint32(f.hdr[12:])),
+		Sec:    f.bo.Uint32(hdr[0:]),
+		Frac:   f.bo.Uint32(hdr[4:]),
+		CapLen: int(f.bo.Uint32(hdr[8:])),
+		Len:    int(f.bo.Uint32(hdr[12:])),
 		Nano:   f.nanos,
 	}
 	if info.CapLen > maxRecord || info.CapLen < 0 {
 		return Packet{}, f.recordErr("captured length %d is larger than any snapshot length", info.CapLen)
 	}
-	if cap(f.buf) < info.CapLen {
-		f.buf = make([]byte, info.CapLen, max(info.CapLen, int(min(f.snaplen, maxRecord))))
-	}
-	data := f.buf[:info.CapLen]
-	if n, err := io.ReadFull(f.br, data); err != nil {
-		return Packet{}, f.recordErr("the file ends %d bytes into the record's %d bytes of data", n, info.CapLen)
+	size := recordHdrLen + info.CapLen
+	var data []byte
+	if size <= f.br.Size() {
+		rec, err := f.br.Peek(size)
+		if len(rec) < size {
+			if err == io.EOF {
+				return Packet{}, f.recordErr("the file ends %d bytes into the record's %d bytes of data", len(rec)-recordHdrLen, info.CapLen)
+			}
+			return Packet{}, f.readErr(err)
+		}
+		data = rec[recordHdrLen:size:size]
+		f.br.Discard(size)
+	} else {
+		f.br.Discard(recordHdrLen)
+		if cap(f.buf) < info.CapLen {
+			f.buf = make([]byte, info.CapLen)
+		}
+		data = f.buf[:info.CapLen]
+		if n, err := io.ReadFull(f.br, data); err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return Packet{}, f.recordErr("the file ends %d bytes into the record's %d bytes of data", n, info.CapLen)
+			}
+			return Packet{}, f.readErr(err)
+		}
 	}
 	f.n++
-	f.off += recordHdrLen + int64(info.CapLen)
+	f.off += int64(size)
 	return Packet{Data: data, Info: info}, nil
+}
+
+// readErr wraps an I/O error met while reading a record.
+func (f *FileReader) readErr(err error) error {
+	return fmt.Errorf("packet %d (record at byte %d): %w", f.n+1, f.off, err)
 }
 
 func (f *FileReader) recordErr(format string, args ...any) error {

@@ -150,3 +150,35 @@ func itoa(n int) string {
 		}
 	}
 }
+
+// TestFileLargeRecord checks records larger than the read buffer (read by
+// copy, not in place) round-trip, whole and cut short, next to small ones.
+func TestFileLargeRecord(t *testing.T) {
+	big := bytes.Repeat([]byte{0xab}, readBufSize+1000)
+	small := []byte{1, 2, 3, 4}
+	var b bytes.Buffer
+	w, err := NewFileWriter(&b, cbpf.LinkEN10MB, 1<<20, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range [][]byte{small, big, small} {
+		if err := w.Write(Packet{Data: d, Info: Info{Sec: uint32(i), Len: len(d) + 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_, pkts, err := readAll(t, bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkts) != 3 || !bytes.Equal(pkts[1].Data, big) || !bytes.Equal(pkts[2].Data, small) || pkts[1].Info.Len != len(big)+1 {
+		t.Errorf("read back %d packets, not the 3 written", len(pkts))
+	}
+	cut := b.Len() - 16 - len(small) - 500
+	_, pkts, err = readAll(t, bytes.NewReader(b.Bytes()[:cut]))
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "packet 2 (record at byte 44)") || len(pkts) != 1 {
+		t.Errorf("cut in the large record: %d packets, error %v", len(pkts), err)
+	}
+}
