@@ -76,6 +76,9 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if !opts.NoOptimize && p == pFalse {
 		return nil, ErrRejectsAll
 	}
+	if c.geneveUsed {
+		p = pSeq{genevePrologue(), p}
+	}
 	g := newGraph(snap)
 	raw, err := linearize(g.lower(p, g.accept, g.reject))
 	if err != nil {
@@ -218,9 +221,9 @@ func (c *compiler) protocol(e *parser.Protocol) pred {
 	case parser.ProtoDefault:
 		return or(c.ipProto(e.Num), c.ip6Proto(e.Num))
 	case parser.ProtoISO:
-		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload+c.link.offNLNoSnap, e.Num))
+		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap), e.Num))
 	case parser.ProtoISIS:
-		return and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload+c.link.offNLNoSnap+4, e.Num))
+		return and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), e.Num))
 	}
 	return c.errorAt(e, ErrUnsupported, "'%s proto' is not supported yet", e.Proto)
 }
@@ -250,6 +253,8 @@ func (c *compiler) special(e *parser.Special) pred {
 		p = c.pppoed()
 	case parser.SpecialPPPoES:
 		p = c.pppoes(num())
+	case parser.SpecialGeneve:
+		p = c.geneve(num())
 	case parser.SpecialInbound:
 		p = c.direction(false)
 	case parser.SpecialOutbound:

@@ -16,12 +16,13 @@ type compiler struct {
 	// The offsets in force: of the link-layer protocol field and of the
 	// network-layer header. vlan adds 4 to both; mpls and pppoes move the
 	// network header and change how its protocol is found (proto).
-	offLinkType    uint32
-	offLinkPayload uint32
+	offLinkType    loc
+	offLinkPayload loc
 	proto          func(c *compiler, et uint32) pred
 
-	mplsDepth int  // MPLS labels seen so far
-	pppoe     bool // inside a PPPoE session: the protocol is PPP's
+	mplsDepth  int  // MPLS labels seen so far
+	geneveUsed bool // the offset cells of geneve are in use
+	pppoe      bool // inside a PPPoE session: the protocol is PPP's
 
 	// savefile is set when compiling for a capture file rather than a
 	// live capture: Linux ancillary data is then unavailable.
@@ -41,7 +42,7 @@ type compiler struct {
 func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 	return &compiler{
 		link: l, snaplen: snaplen,
-		offLinkType: uint32(l.offLinkType), offLinkPayload: l.offLinkPayload,
+		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload),
 		proto: l.netProto,
 	}
 }
@@ -61,13 +62,13 @@ func (c *compiler) fail(err error) pred {
 }
 
 // linkTypeOff is the offset of the link-layer protocol field in force.
-func (c *compiler) linkTypeOff() uint32 { return c.offLinkType }
+func (c *compiler) linkTypeOff() loc { return c.offLinkType }
 
 // netProto is the pred "the network protocol is et".
 func (c *compiler) netProto(et uint32) pred { return c.proto(c, et) }
 
-// nl returns the absolute offset of byte off of the network header.
-func (c *compiler) nl(off uint32) uint32 { return c.offLinkPayload + off }
+// nl is where byte off of the network header is.
+func (c *compiler) nl(off uint32) loc { return c.offLinkPayload.add(off) }
 
 // ipv4 header fields (offsets from the network header).
 const (
@@ -110,13 +111,24 @@ func (c *compiler) ip6NextHeader(p uint32) pred {
 
 // notFragment holds for an IPv4 packet whose fragment offset is zero.
 func (c *compiler) notFragment() pred {
-	return not(cmp([]stmt{ldAbs(2, c.nl(ipv4Frag))}, cmpSet, 0x1fff))
+	return not(cmp(c.nl(ipv4Frag).load(2), cmpSet, 0x1fff))
 }
 
-// ipv4L4 tests the 2-byte field at offset off of the IPv4 payload, which
-// begins after a variable-length header: ldxb 4*([nl]&0xf); ldh [x+nl+off].
+// ipv4L4 tests the field at offset off of the IPv4 payload, which begins
+// after a variable-length header: ldxb 4*([nl]&0xf); ldh [x+nl+off].
 func (c *compiler) ipv4L4(size int, off uint32, op cmpOp, v uint32) pred {
-	return cmp([]stmt{ldxMSH(c.nl(0)), ldInd(size, c.nl(0)+off)}, op, v)
+	return cmp(append(c.l4X(), ldInd(size, c.nl(0).off+off)), op, v)
+}
+
+// l4X is the code that sets X so that [x + nl.off] is the first byte
+// after the IPv4 header: the header length, plus the base offset when the
+// network header's place is in a scratch cell.
+func (c *compiler) l4X() []stmt {
+	nl := c.nl(0)
+	if nl.reg < 0 {
+		return []stmt{ldxMSH(nl.off)}
+	}
+	return []stmt{ldxMem(uint32(nl.reg)), ldInd(1, nl.off), aluK(aluAND, 0xf), aluK(aluLSH, 2), aluX(aluADD), tax()}
 }
 
 // dirPred combines a source and a destination test by direction.

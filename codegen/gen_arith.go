@@ -52,7 +52,7 @@ type arithGen struct {
 
 // errScratch is returned when an expression needs more than the 16
 // scratch cells.
-var errScratch = fmt.Errorf("expression too complex: more than 16 scratch cells needed")
+var errScratch = fmt.Errorf("expression too complex: more than %d scratch cells needed", arithCells)
 
 // emit appends code that leaves e's value in A; X is clobbered.
 func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
@@ -96,7 +96,7 @@ func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
 }
 
 func (g *arithGen) alloc() (uint32, error) {
-	if g.next >= 16 {
+	if g.next >= arithCells {
 		return 0, errScratch
 	}
 	g.next++
@@ -110,13 +110,11 @@ func (g *arithGen) free() { g.next-- }
 // added to the index first.
 func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 	c := g.c
-	var base uint32
+	var base loc
 	switch e.layer {
 	case LayerLink:
-		base = c.linkHeaderOff()
-	case LayerNet:
-		base = c.nl(0)
-	case LayerIPv4L4:
+		base = abs(0)
+	case LayerNet, LayerIPv4L4:
 		base = c.nl(0)
 	case LayerICMPv6:
 		base = c.nl(ipv6Len)
@@ -124,18 +122,31 @@ func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 	// A constant index needs no arithmetic.
 	if k, ok := e.index.(aConst); ok {
 		if e.layer == LayerIPv4L4 {
-			return append(out, ldxMSH(c.nl(0)), ldInd(e.size, base+uint32(k))), nil
+			return append(append(out, c.l4X()...), ldInd(e.size, base.off+uint32(k))), nil
 		}
-		return append(out, ldAbs(e.size, base+uint32(k))), nil
+		return append(out, base.add(uint32(k)).load(e.size)...), nil
 	}
 	out, err := g.emit(out, e.index)
 	if err != nil {
 		return nil, err
 	}
-	if e.layer == LayerIPv4L4 {
-		out = append(out, ldxMSH(c.nl(0)), aluX(aluADD))
+	if e.layer == LayerIPv4L4 || base.reg >= 0 {
+		// A += X, where X is the IPv4 header length (and/or the base
+		// offset in its cell); A must be kept while X is computed.
+		t, err := g.alloc()
+		if err != nil {
+			return nil, err
+		}
+		g.free()
+		out = append(out, st(t))
+		if e.layer == LayerIPv4L4 {
+			out = append(out, c.l4X()...)
+		} else {
+			out = append(out, ldxMem(uint32(base.reg)))
+		}
+		out = append(out, ldMem(t), aluX(aluADD))
 	}
-	return append(out, tax(), ldInd(e.size, base)), nil
+	return append(out, tax(), ldInd(e.size, base.off)), nil
 }
 
 // relation lowers "x op y", with the loads' guards tested first.
@@ -183,9 +194,6 @@ func guards(e arith) pred {
 	}
 	return pTrue
 }
-
-// linkHeaderOff is where link-layer accessors count from.
-func (c *compiler) linkHeaderOff() uint32 { return 0 }
 
 // load builds the accessor proto[index:size] with libpcap's guards: a
 // network-layer accessor needs the protocol; a transport one needs IPv4,

@@ -25,10 +25,10 @@ func (c *compiler) vlan(id int) pred {
 	off := c.linkTypeOff()
 	p := or(loadEq(2, off, etherVLAN), loadEq(2, off, etherQinQ), loadEq(2, off, etherQinQ2))
 	if id >= 0 {
-		p = and(p, loadMaskEq(2, off+2, 0x0fff, uint32(id)))
+		p = and(p, loadMaskEq(2, off.add(2), 0x0fff, uint32(id)))
 	}
-	c.offLinkType += 4
-	c.offLinkPayload += 4
+	c.offLinkType = c.offLinkType.add(4)
+	c.offLinkPayload = c.offLinkPayload.add(4)
 	return p
 }
 
@@ -44,20 +44,20 @@ func (c *compiler) mpls(label int64) pred {
 	if c.mplsDepth == 0 {
 		p = c.netProto(etherMPLS)
 	} else {
-		p = loadMaskEq(1, c.offLinkPayload-2, 0x01, 0)
+		p = loadMaskEq(1, c.offLinkPayload.sub(2), 0x01, 0)
 	}
 	if label >= 0 {
 		p = and(p, loadMaskEq(4, c.offLinkPayload, 0xfffff000, uint32(label)<<12))
 	}
 	c.mplsDepth++
-	c.offLinkPayload += 4
+	c.offLinkPayload = c.offLinkPayload.add(4)
 	c.proto = mplsNetProto
 	return p
 }
 
 // mplsNetProto recognises IPv4 and IPv6 under the last MPLS label.
 func mplsNetProto(c *compiler, et uint32) pred {
-	bos := loadMaskEq(1, c.offLinkPayload-2, 0x01, 1)
+	bos := loadMaskEq(1, c.offLinkPayload.sub(2), 0x01, 1)
 	switch et {
 	case etherIP:
 		return and(bos, loadMaskEq(1, c.offLinkPayload, 0xf0, 0x40))
@@ -78,8 +78,8 @@ func (c *compiler) pppoes(id int64) pred {
 		p = and(p, loadMaskEq(4, c.offLinkPayload, 0xffff, uint32(id)))
 	}
 	// PPPoE header (6 bytes), then the 2-byte PPP protocol.
-	c.offLinkType = c.offLinkPayload + 6
-	c.offLinkPayload += 8
+	c.offLinkType = c.offLinkPayload.add(6)
+	c.offLinkPayload = c.offLinkPayload.add(8)
 	c.proto = pppNetProto
 	c.pppoe = true
 	return p

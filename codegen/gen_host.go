@@ -65,7 +65,7 @@ func (c *compiler) host6(d parser.Dir, addr, mask [16]byte) pred {
 					// short for it.
 					continue
 				}
-				words = append(words, loadMaskEq(4, c.nl(off)+uint32(4*i), m, a&m))
+				words = append(words, loadMaskEq(4, c.nl(off+uint32(4*i)), m, a&m))
 			}
 			for i := len(words) - 1; i >= 0; i-- {
 				p = and(p, words[i])
@@ -80,8 +80,8 @@ func (c *compiler) host6(d parser.Dir, addr, mask [16]byte) pred {
 func (c *compiler) etherHost(d parser.Dir, mac [6]byte) pred {
 	test := func(off uint32) func() pred {
 		return func() pred {
-			return and(loadEq(4, off+2, binary.BigEndian.Uint32(mac[2:])),
-				loadEq(2, off, uint32(binary.BigEndian.Uint16(mac[:2]))))
+			return and(loadEq(4, abs(off+2), binary.BigEndian.Uint32(mac[2:])),
+				loadEq(2, abs(off), uint32(binary.BigEndian.Uint16(mac[:2]))))
 		}
 	}
 	m := c.link.macs

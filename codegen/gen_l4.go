@@ -31,7 +31,7 @@ func (c *compiler) portRangeOf(protos []uint32, d parser.Dir, lo, hi uint16) pre
 		return and(test(off, cmpGE, uint32(lo)), test(off, cmpLE, uint32(hi)))
 	}
 	v6 := func(off uint32, op cmpOp, v uint32) pred {
-		return cmp([]stmt{ldAbs(2, c.nl(ipv6Len)+off)}, op, v)
+		return cmp(c.nl(ipv6Len+off).load(2), op, v)
 	}
 	v4 := func(off uint32, op cmpOp, v uint32) pred { return c.ipv4L4(2, off, op, v) }
 

@@ -61,9 +61,9 @@ func (c *compiler) multicast(p parser.Proto) pred {
 		if c.link.macs == nil {
 			return c.fail(errNoMulticast)
 		}
-		return cmp([]stmt{ldAbs(1, c.link.macs.dst)}, cmpSet, 1)
+		return cmp(abs(c.link.macs.dst).load(1), cmpSet, 1)
 	case parser.ProtoIP:
-		return and(c.netProto(etherIP), cmp([]stmt{ldAbs(1, c.nl(ipv4Dst))}, cmpGE, 224))
+		return and(c.netProto(etherIP), cmp(c.nl(ipv4Dst).load(1), cmpGE, 224))
 	case parser.ProtoIP6:
 		return and(c.netProto(etherIPv6), loadEq(1, c.nl(ipv6Dst), 0xff))
 	}
@@ -88,9 +88,9 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 	if !hasType {
 		return p
 	}
-	ctl := pl + 2
+	ctl := pl.add(2)
 	if mask == 0x01 && val == 0 { // I frames: low bit clear
-		return and(p, not(cmp([]stmt{ldAbs(1, ctl)}, cmpSet, 1)))
+		return and(p, not(cmp(ctl.load(1), cmpSet, 1)))
 	}
 	return and(p, loadMaskEq(1, ctl, uint32(mask), uint32(val)))
 }
@@ -111,7 +111,7 @@ var isisPDUs = map[parser.Proto][]uint32{
 func (c *compiler) isisPDU(types []uint32) pred {
 	var p pred = pFalse
 	for _, t := range types {
-		p = or(p, and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload+c.link.offNLNoSnap+4, t)))
+		p = or(p, and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), t)))
 	}
 	return p
 }
@@ -125,10 +125,10 @@ func (c *compiler) decnetHost(d parser.Dir, addr uint16) pred {
 	one := func(sh, lh uint32) func() pred {
 		return func() pred {
 			return and(c.netProto(etherDECnet), or(
-				and(loadMaskEq(1, pl+2, 0x07, 0x02), loadEq(2, pl+2+sh, v)),
-				and(loadMaskEq(2, pl+2, 0xff07, 0x8102), loadEq(2, pl+2+1+sh, v)),
-				and(loadMaskEq(1, pl+2, 0x07, 0x06), loadEq(2, pl+2+lh, v)),
-				and(loadMaskEq(2, pl+2, 0xff07, 0x8106), loadEq(2, pl+2+1+lh, v)),
+				and(loadMaskEq(1, pl.add(2), 0x07, 0x02), loadEq(2, pl.add(2+sh), v)),
+				and(loadMaskEq(2, pl.add(2), 0xff07, 0x8102), loadEq(2, pl.add(2+1+sh), v)),
+				and(loadMaskEq(1, pl.add(2), 0x07, 0x06), loadEq(2, pl.add(2+lh), v)),
+				and(loadMaskEq(2, pl.add(2), 0xff07, 0x8106), loadEq(2, pl.add(2+1+lh), v)),
 			))
 		}
 	}
@@ -145,13 +145,13 @@ func (c *compiler) direction(out bool) pred {
 	var p pred
 	switch {
 	case c.link.lt == cbpf.LinkLinuxSLL:
-		p = loadEq(2, 0, packetOutgoing)
+		p = loadEq(2, abs(0), packetOutgoing)
 	case c.link.lt == cbpf.LinkLinuxSLL2:
-		p = loadEq(1, 10, packetOutgoing)
+		p = loadEq(1, abs(10), packetOutgoing)
 	case c.savefile:
 		return c.fail(fmt.Errorf("inbound/outbound not supported on %s when reading savefiles", c.link.name))
 	default:
-		p = loadEq(2, skfAdOff+adPktType, packetOutgoing)
+		p = loadEq(2, abs(skfAdOff+adPktType), packetOutgoing)
 	}
 	if out {
 		return p
@@ -164,9 +164,9 @@ func (c *compiler) direction(out bool) pred {
 func (c *compiler) ifindex(n uint32) pred {
 	switch {
 	case c.link.lt == cbpf.LinkLinuxSLL2:
-		return loadEq(4, 4, n)
+		return loadEq(4, abs(4), n)
 	case c.savefile:
 		return c.fail(fmt.Errorf("ifindex not supported on %s when reading savefiles", c.link.name))
 	}
-	return loadEq(4, skfAdOff+adIfIndex, n)
+	return loadEq(4, abs(skfAdOff+adIfIndex), n)
 }

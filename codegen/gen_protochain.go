@@ -1,5 +1,7 @@
 package codegen
 
+import "errors"
+
 // DefaultProtochainDepth bounds the header walk of "protochain":
 // libpcap follows the chain of IPv6 extension headers (and AH) with a
 // backward jump, which the kernel refuses; bpfc unrolls the walk this many
@@ -28,14 +30,18 @@ const (
 // "no next header" value 59 needs no test of its own: it is neither p
 // (tested first) nor a header to step over.
 func (c *compiler) protochain(v6 bool, p uint32) pred {
-	nl := c.nl(0)
-	var start []stmt
+	nlLoc := c.nl(0)
+	nl := nlLoc.off
+	if nlLoc.reg >= 0 {
+		return c.fail(errors.New("'protochain' not supported with variable length headers"))
+	}
+	// start leaves the first next-header value in A and in X the offset
+	// of the header after the fixed one.
+	start := []stmt{ldAbs(1, nl+ipv4Proto), ldxMSH(nl)}
 	var et uint32 = etherIP
 	if v6 {
 		et = etherIPv6
-		start = []stmt{ldAbs(1, c.nl(ipv6NH)), ldxImm(ipv6Len)}
-	} else {
-		start = []stmt{ldAbs(1, c.nl(ipv4Proto)), ldxMSH(nl)}
+		start = []stmt{ldAbs(1, nl+ipv6NH), ldxImm(ipv6Len)}
 	}
 	if c.netProto(et) == pFalse {
 		// libpcap's optimizer cannot see through its protochain loop, so

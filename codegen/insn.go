@@ -104,3 +104,29 @@ func sizeCode(size int) uint16 {
 		return szW
 	}
 }
+
+// A loc is where a field of the packet is: a constant offset, or (after
+// geneve, whose header has a variable length) a constant plus an offset
+// kept in a scratch cell.
+type loc struct {
+	reg int32 // scratch cell holding the base offset, or -1
+	off uint32
+}
+
+// abs is the constant offset off.
+func abs(off uint32) loc { return loc{-1, off} }
+
+// add moves l by k bytes.
+func (l loc) add(k uint32) loc { l.off += k; return l }
+
+// sub moves l back by k bytes.
+func (l loc) sub(k uint32) loc { l.off -= k; return l }
+
+// load is the code that loads the size-byte field at l into A
+// (clobbering X when l is register-based).
+func (l loc) load(size int) []stmt {
+	if l.reg < 0 {
+		return []stmt{ldAbs(size, l.off)}
+	}
+	return []stmt{ldxMem(uint32(l.reg)), ldInd(size, l.off)}
+}

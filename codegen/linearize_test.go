@@ -42,9 +42,9 @@ func TestLinearizeFarJumps(t *testing.T) {
 			// every early success must jump over the whole chain.
 			var p pred = pFalse
 			for i := 0; i < tt.terms; i++ {
-				p = or(p, loadEq(4, 0, uint32(i)))
+				p = or(p, loadEq(4, abs(0), uint32(i)))
 			}
-			p = and(p, loadEq(4, 4, 7))
+			p = and(p, loadEq(4, abs(4), 7))
 			g := newGraph(0xffff)
 			raw, err := linearize(g.lower(p, g.accept, g.reject))
 			if err != nil {
@@ -78,7 +78,7 @@ func TestLinearizeFarJumps(t *testing.T) {
 func TestLinearizeTooLong(t *testing.T) {
 	var p pred = pFalse
 	for i := 0; i < 3000; i++ {
-		p = or(p, loadEq(4, 0, uint32(i)))
+		p = or(p, loadEq(4, abs(0), uint32(i)))
 	}
 	g := newGraph(0xffff)
 	_, err := linearize(g.lower(p, g.accept, g.reject))

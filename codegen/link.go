@@ -132,16 +132,16 @@ const (
 
 // snapTest tests an 802.2 SNAP header at off: AA-AA-03, the OUI and the
 // Ethernet type (libpcap's gen_snap).
-func snapTest(off uint32, et uint32) pred {
+func snapTest(off loc, et uint32) pred {
 	hdr, tail := uint32(snapHdr), et
 	if et == etherATalk {
 		hdr, tail = snapAppleOUI, 0x00070000|et
 	}
-	return and(loadEq(4, off+4, tail), loadEq(4, off, hdr))
+	return and(loadEq(4, off.add(4), tail), loadEq(4, off, hdr))
 }
 
 // le is "the size-byte field at off is at most k".
-func le(size int, off, k uint32) pred { return not(cmp([]stmt{ldAbs(size, off)}, cmpGT, k)) }
+func le(size int, off loc, k uint32) pred { return not(cmp(off.load(size), cmpGT, k)) }
 
 // etherNetProto is libpcap's Ethernet protocol test: an Ethernet type, or
 // for the values it treats as 802.2 SAPs, an 802.3 frame with that LLC

@@ -162,17 +162,17 @@ func setSrcX(p pred) pred {
 	return p
 }
 
-// loadEq tests that the size-byte field at absolute offset off equals v.
-func loadEq(size int, off, v uint32) pred {
-	return cmp([]stmt{ldAbs(size, off)}, cmpEQ, v)
+// loadEq tests that the size-byte field at l equals v.
+func loadEq(size int, l loc, v uint32) pred {
+	return cmp(l.load(size), cmpEQ, v)
 }
 
-// loadMaskEq tests (field & mask) == v for the field at absolute offset off.
-func loadMaskEq(size int, off, mask, v uint32) pred {
+// loadMaskEq tests (field & mask) == v for the size-byte field at l.
+func loadMaskEq(size int, l loc, mask, v uint32) pred {
 	if mask == sizeMask(size) {
-		return loadEq(size, off, v)
+		return loadEq(size, l, v)
 	}
-	return cmp([]stmt{ldAbs(size, off), aluK(aluAND, mask)}, cmpEQ, v)
+	return cmp(append(l.load(size), aluK(aluAND, mask)), cmpEQ, v)
 }
 
 func sizeMask(size int) uint32 {

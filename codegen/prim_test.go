@@ -206,6 +206,33 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 		tc{"EN10MB", "pppoes 3 and tcp port 80", func(c *compiler) pred {
 			return and(c.pppoes(3), c.port(protoTCP, parser.DirDefault, 80))
 		}},
+		tc{"EN10MB", "geneve", func(c *compiler) pred { return c.geneve(-1) }},
+		tc{"EN10MB", "geneve 5", func(c *compiler) pred { return c.geneve(5) }},
+		tc{"EN10MB", "geneve and ip", func(c *compiler) pred { return and(c.geneve(-1), c.protoAbbrev(parser.ProtoIP)) }},
+		tc{"EN10MB", "geneve or ip", func(c *compiler) pred { return or(c.geneve(-1), c.protoAbbrev(parser.ProtoIP)) }},
+		tc{"EN10MB", "geneve and tcp port 22", func(c *compiler) pred { return and(c.geneve(-1), c.port(protoTCP, parser.DirDefault, 22)) }},
+		tc{"EN10MB", "geneve and ip6 and udp", func(c *compiler) pred {
+			return and(c.geneve(-1), c.protoAbbrev(parser.ProtoIP6), c.protoAbbrev(parser.ProtoUDP))
+		}},
+		tc{"EN10MB", "geneve and ip host 10.0.0.1", func(c *compiler) pred {
+			return and(c.geneve(-1), c.ipHost(parser.DirDefault, 10<<24|1, 0xffffffff))
+		}},
+		tc{"EN10MB", "geneve and ip[1] != 0", func(c *compiler) pred {
+			g := c.geneve(-1)
+			p, _ := c.relation(cmpNE, c.load(LayerNet, parser.ProtoIP, aConst(1), 1), aConst(0))
+			return and(g, p)
+		}},
+		tc{"EN10MB", "geneve and tcp[13] & 2 != 0", func(c *compiler) pred {
+			g := c.geneve(-1)
+			p, _ := c.relation(cmpNE, aBin{aluAND, c.load(LayerIPv4L4, parser.ProtoTCP, aConst(13), 1), aConst(2)}, aConst(0))
+			return and(g, p)
+		}},
+		tc{"EN10MB", "geneve and ip[ip[0] & 0xf] = 0", func(c *compiler) pred {
+			g := c.geneve(-1)
+			idx := aBin{aluAND, c.load(LayerNet, parser.ProtoIP, aConst(0), 1), aConst(0xf)}
+			p, _ := c.relation(cmpEQ, c.load(LayerNet, parser.ProtoIP, idx, 1), aConst(0))
+			return and(g, p)
+		}},
 		tc{"EN10MB", "llc", func(c *compiler) pred { return c.llc(false, 0, 0) }},
 		tc{"EN10MB", "llc i", func(c *compiler) pred { return c.llc(true, 1, 0) }},
 		tc{"EN10MB", "llc u", func(c *compiler) pred { return c.llc(true, 3, 3) }},
@@ -230,6 +257,9 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 			}
 			c := newCompiler(l, 262144)
 			p := tt.gen(c)
+			if c.geneveUsed {
+				p = pSeq{genevePrologue(), p}
+			}
 			if c.err != nil {
 				t.Fatalf("generator refused: %v", c.err)
 			}

@@ -1,0 +1,73 @@
+package codegen
+
+// Scratch cells that hold the variable offsets after geneve, whose header
+// has a variable length: where the inner protocol type is, and where the
+// inner network header starts. Arithmetic uses the cells below them.
+const (
+	cellLinkType    = 14
+	cellLinkPayload = 15
+	arithCells      = 14
+)
+
+const (
+	geneveUDPPort = 6081
+	etherTEB      = 0x6558 // transparent Ethernet bridging: an inner Ethernet frame
+)
+
+// geneve is "geneve [vni]": a UDP packet to port 6081 with a version 0
+// Geneve header (and the VNI). After it, every offset is relative to the
+// inner packet, found at run time, for the rest of the expression, as in
+// libpcap.
+func (c *compiler) geneve(vni int64) pred {
+	nl := c.nl(0)
+	// IPv4: UDP, first fragment, destination port, version; then A is the
+	// UDP header's offset from the network header (plus any base).
+	l4 := func(size int, off uint32) []stmt { return append(c.l4X(), ldInd(size, nl.off+off)) }
+	v4 := and(c.netProto(etherIP), loadEq(1, c.nl(ipv4Proto), protoUDP), c.notFragment(),
+		cmp(l4(2, 2), cmpEQ, geneveUDPPort),
+		cmp(append(l4(1, 8), aluK(aluAND, 0xc0)), cmpEQ, 0))
+	if vni >= 0 {
+		v4 = and(v4, cmp(append(l4(4, 12), aluK(aluAND, 0xffffff00)), cmpEQ, uint32(vni)<<8))
+	}
+	v4 = and(v4, pSeq{append(c.l4X(), txa()), pTrue})
+
+	v6 := and(c.netProto(etherIPv6), loadEq(1, c.nl(ipv6NH), protoUDP),
+		loadEq(2, c.nl(ipv6Len+2), geneveUDPPort),
+		loadMaskEq(1, c.nl(ipv6Len+8), 0xc0, 0))
+	if vni >= 0 {
+		v6 = and(v6, loadMaskEq(4, c.nl(ipv6Len+12), 0xffffff00, uint32(vni)<<8))
+	}
+	udp6 := []stmt{ldImm(ipv6Len)}
+	if nl.reg >= 0 {
+		udp6 = []stmt{ldMem(uint32(nl.reg)), aluK(aluADD, ipv6Len)}
+	}
+	v6 = and(v6, pSeq{udp6, pTrue})
+
+	// With A at the UDP header: X = the Geneve header; the protocol type
+	// field; the options length gives the inner packet's start; an inner
+	// Ethernet frame (TEB) moves both past its header.
+	inner := []stmt{
+		aluK(aluADD, nl.off+8), tax(),
+		aluK(aluADD, 2), st(cellLinkType),
+		ldInd(1, 0), aluK(aluAND, 0x3f), aluK(aluMUL, 4), aluK(aluADD, 8), aluX(aluADD), st(cellLinkPayload),
+		ldInd(2, 2), ldxMem(cellLinkPayload),
+	}
+	is := func(v uint32) pred { return pTest{nil, clsJMP | jmpJEQ | srcK, v} }
+	done := pSeq{[]stmt{stx(cellLinkPayload)}, pTrue}
+	teb := pSeq{[]stmt{txa(), aluK(aluADD, 12), st(cellLinkType), aluK(aluADD, 2), tax()}, done}
+	p := and(or(v4, v6), pSeq{inner, pIf{is(etherTEB), teb, done}})
+
+	c.geneveUsed = true
+	c.offLinkType = loc{cellLinkType, 0}
+	c.offLinkPayload = loc{cellLinkPayload, 0}
+	c.proto = geneveNetProto
+	return p
+}
+
+// geneveNetProto tests the inner protocol type found by geneve.
+func geneveNetProto(c *compiler, et uint32) pred { return loadEq(2, c.linkTypeOff(), et) }
+
+// genevePrologue zeroes the offset cells, so that a path that reads them
+// without having gone through geneve ("geneve or ip") reads 0 rather than
+// a cell never written, which the kernel refuses.
+func genevePrologue() []stmt { return []stmt{ldImm(0), st(cellLinkType), st(cellLinkPayload)} }
