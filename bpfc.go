@@ -25,11 +25,13 @@ type config struct {
 type Option func(*config)
 
 // WithLinkType sets the link type of the packets the program will see
-// (default cbpf.LinkEN10MB, Ethernet).
+// (default cbpf.LinkEN10MB, Ethernet): the header they start with. The
+// package documentation says which link type each kind of socket needs.
 func WithLinkType(lt cbpf.LinkType) Option { return func(c *config) { c.linkType = lt } }
 
 // WithSnaplen sets the snapshot length the program returns to accept a
-// packet (default cbpf.DefaultSnaplen, 262144).
+// packet (default, and for 0, cbpf.DefaultSnaplen, 262144). The kernel
+// keeps that many bytes of an accepted packet.
 func WithSnaplen(n uint32) Option { return func(c *config) { c.snaplen = n } }
 
 // WithNetmask sets the IPv4 netmask "ip broadcast" uses (default 0:
@@ -54,21 +56,32 @@ func ForSavefile(order binary.ByteOrder) Option {
 }
 
 // WithResolver sets how host and network names are resolved (default:
-// the system resolver).
+// parser.SystemResolver). A resolver that also implements
+// parser.NetworkResolver resolves "net NAME", and one that implements
+// parser.EtherResolver resolves "ether host NAME"; without them those
+// names are unknown. Compile calls r in the goroutine that calls
+// Compile, so r must be safe for concurrent use when Compile is called
+// from several goroutines.
 func WithResolver(r parser.Resolver) Option { return func(c *config) { c.resolver = r } }
 
 // Compile compiles a tcpdump filter expression into a classic BPF
-// program. It is safe for concurrent use.
+// program for the link type and snaplen of opts. An empty expression
+// (or only white space) accepts every packet, as in tcpdump. Compile is
+// safe for concurrent use.
 //
+// It returns either a program that passes the kernel's checks
+// (cbpf.Program.Validate) or a nil program and an error, never both.
 // Errors from a malformed or refused expression are *parser.Error values
 // (in a parser.ErrorList) with the position of the mistake;
-// parser.FormatError renders them with a caret line.
+// parser.FormatError renders them with a caret line. The package
+// documentation lists the sentinel errors to test with errors.Is.
 func Compile(expr string, opts ...Option) (*cbpf.Program, error) {
 	return CompileContext(context.Background(), expr, opts...)
 }
 
 // CompileContext is Compile with a context for the name lookups of
-// "host NAME" and friends.
+// "host NAME" and friends: the resolver is given ctx, so a deadline or
+// a cancellation ends a slow lookup with an error.
 func CompileContext(ctx context.Context, expr string, opts ...Option) (*cbpf.Program, error) {
 	cfg := config{linkType: cbpf.LinkEN10MB, snaplen: cbpf.DefaultSnaplen}
 	for _, o := range opts {
