@@ -175,7 +175,7 @@ func TestFilterCmd(t *testing.T) {
 		{"negative count", []string{"-r", whole, "-c", "-1", expr}, exitUsage, nil, "", "invalid packet count", false},
 		{"truncated", []string{"-r", cut, expr}, exitError, all(kept[:keptBefore]), "", "^" + regexp.QuoteMeta(cutMsg) + fmt.Sprintf("%d of %d packets kept\n$", keptBefore, cutRec), false},
 		{"truncated second file", []string{"-r", whole, "-r", cut, "-r", whole, expr}, exitError, all(append(append([][]byte(nil), kept...), kept[:keptBefore]...)), "", "^" + regexp.QuoteMeta(cutMsg) + fmt.Sprintf("%d of %d packets kept\n$", len(kept)+keptBefore, n+cutRec), false},
-		{"corrupt length", []string{"-r", corrupt, expr}, exitError, all(kept[:keptBefore]), "", fmt.Sprintf("packet %d \\(record at byte [0-9]+\\): captured length", cutRec+1)+" 4294967280 is larger than any snapshot length\n", false},
+		{"corrupt length", []string{"-r", corrupt, expr}, exitError, all(kept[:keptBefore]), "", fmt.Sprintf("packet %d \\(record at byte [0-9]+\\): captured length", cutRec+1) + " 4294967280 is larger than any snapshot length\n", false},
 		{"corrupt second file", []string{"-r", whole, "-r", corrupt, expr}, exitError, all(append(append([][]byte(nil), kept...), kept[:keptBefore]...)), "", fmt.Sprintf("packet %d .*captured length", cutRec+1), false},
 	}
 	for i, tt := range tests {
