@@ -80,7 +80,11 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		p = pSeq{genevePrologue(), p}
 	}
 	g := newGraph(snap)
-	raw, err := linearize(g.lower(p, g.accept, g.reject))
+	entry := g.lower(p, g.accept, g.reject)
+	if !opts.NoOptimize {
+		entry = optimize(entry)
+	}
+	raw, err := linearize(entry)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"bufio"
 	"bytes"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,6 +92,8 @@ func vmOf(t *testing.T, raw []bpf.RawInstruction) *bpf.VM {
 	}
 	return vm
 }
+
+var optimized = flag.Bool("optimized", true, "run the optimizer in TestPrimitivesAgainstLibpcap")
 
 // TestPrimitivesAgainstLibpcap compiles each primitive with the generator
 // (no optimizer) and checks that it keeps exactly the packets libpcap's
@@ -264,7 +267,11 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 				t.Fatalf("generator refused: %v", c.err)
 			}
 			g := newGraph(262144)
-			ours, err := linearize(g.lower(p, g.accept, g.reject))
+			entry := g.lower(p, g.accept, g.reject)
+			if *optimized {
+				entry = optimize(entry)
+			}
+			ours, err := linearize(entry)
 			if err != nil {
 				t.Fatal(err)
 			}

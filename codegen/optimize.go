@@ -1,0 +1,473 @@
+package codegen
+
+import (
+	"strconv"
+	"strings"
+)
+
+// The optimizer works on the block graph, which is acyclic. Its passes:
+//
+//   - jump threading: a test whose outcome is known on the edge that
+//     reaches it (because the same value was tested before on every path
+//     to that edge) is bypassed, and the edge goes straight to the branch
+//     the test would take. The value was loaded before, so bypassing its
+//     load cannot change whether the packet is too short;
+//   - tests with both branches to the same block are removed (libpcap's
+//     optimizer does the same, loads included);
+//   - identical blocks are merged;
+//   - loads whose value is already in A (or X) on every path in are
+//     dropped.
+//
+// Every pass is a bounded walk over the blocks; none can loop.
+
+// maxNeq bounds how many "not equal to" facts are kept per value, so that
+// long or-chains stay linear to optimize.
+const maxNeq = 64
+
+// fact is what is known of one value on an edge: that it equals eq, or
+// that it differs from each value in neq.
+type fact struct {
+	isEq bool
+	eq   uint32
+	neq  []uint32
+}
+
+// facts maps a value (the key of the code that computes it) to its fact.
+type facts map[int]fact
+
+func (f facts) clone() facts {
+	out := make(facts, len(f))
+	for k, v := range f {
+		out[k] = v
+	}
+	return out
+}
+
+// meet keeps what both a and b know.
+func meet(a, b facts) facts {
+	out := facts{}
+	for k, fa := range a {
+		fb, ok := b[k]
+		if !ok {
+			continue
+		}
+		switch {
+		case fa.isEq && fb.isEq && fa.eq == fb.eq:
+			out[k] = fa
+		case !fa.isEq && !fb.isEq:
+			var n []uint32
+			for _, x := range fa.neq {
+				for _, y := range fb.neq {
+					if x == y {
+						n = append(n, x)
+						break
+					}
+				}
+			}
+			if len(n) > 0 {
+				out[k] = fact{neq: n}
+			}
+		case fa.isEq && !fb.isEq && contains(fb.neq, fa.eq) == false:
+			// a: v == e; b: v not in set. Both imply v != x for x in the
+			// set other than e.
+			var n []uint32
+			for _, x := range fb.neq {
+				if x != fa.eq {
+					n = append(n, x)
+				}
+			}
+			if len(n) > 0 {
+				out[k] = fact{neq: n}
+			}
+		case !fa.isEq && fb.isEq && !contains(fa.neq, fb.eq):
+			var n []uint32
+			for _, x := range fa.neq {
+				if x != fb.eq {
+					n = append(n, x)
+				}
+			}
+			if len(n) > 0 {
+				out[k] = fact{neq: n}
+			}
+		}
+	}
+	return out
+}
+
+func contains(s []uint32, v uint32) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// optimizer holds the state of one optimization.
+type optimizer struct {
+	keys map[string]int // value keys, interned
+	key  map[*block]int // each pure test block's value key (-1: not pure)
+}
+
+// optimize returns the entry of an equivalent, smaller graph.
+func optimize(entry *block) *block {
+	o := &optimizer{keys: map[string]int{}, key: map[*block]int{}}
+	entry = o.thread(entry)
+	entry = mergeIdentical(entry)
+	dropRedundantLoads(entry)
+	return entry
+}
+
+// valueKey returns the key of the value a test block computes before its
+// jump, or -1 when the block is not a pure test: its code must read no
+// register it did not set, store nothing, and compare A with a constant.
+func (o *optimizer) valueKey(b *block) int {
+	if k, ok := o.key[b]; ok {
+		return k
+	}
+	k := -1
+	if !b.ret && b.jop != clsJMP|jmpJA && b.jop&srcX == 0 && selfContained(b.stmts) {
+		var sb strings.Builder
+		for _, s := range b.stmts {
+			sb.WriteString(strconv.FormatUint(uint64(s.op), 16))
+			sb.WriteByte(':')
+			sb.WriteString(strconv.FormatUint(uint64(s.k), 16))
+			sb.WriteByte(';')
+		}
+		ks := sb.String()
+		id, ok := o.keys[ks]
+		if !ok {
+			id = len(o.keys)
+			o.keys[ks] = id
+		}
+		k = id
+	}
+	o.key[b] = k
+	return k
+}
+
+// selfContained reports whether code defines A before reading it, reads
+// X and scratch cells only after setting them, stores nothing, and ends
+// with A set.
+func selfContained(code []stmt) bool {
+	if len(code) == 0 {
+		return false
+	}
+	var a, x bool
+	for _, s := range code {
+		switch s.op & 0x07 {
+		case clsLD:
+			if s.op&0xe0 == modeIND && !x || s.op&0xe0 == modeMEM {
+				return false
+			}
+			a = true
+		case clsLDX:
+			if s.op&0xe0 == modeMEM {
+				return false
+			}
+			x = true
+		case clsST, clsSTX:
+			return false
+		case clsALU:
+			if !a || s.op&srcX != 0 && !x {
+				return false
+			}
+		case clsMISC:
+			if s.op&0xf8 == miscTXA {
+				if !x {
+					return false
+				}
+				a = true
+			} else {
+				if !a {
+					return false
+				}
+				x = true
+			}
+		}
+	}
+	return a
+}
+
+// outcome evaluates the test of b from what f knows: known is false when
+// it cannot tell.
+func outcome(b *block, f fact) (taken, known bool) {
+	op := b.jop & 0xf0
+	if f.isEq {
+		v := f.eq
+		switch op {
+		case jmpJEQ:
+			return v == b.k, true
+		case jmpJGT:
+			return v > b.k, true
+		case jmpJGE:
+			return v >= b.k, true
+		case jmpJSET:
+			return v&b.k != 0, true
+		}
+		return false, false
+	}
+	if op == jmpJEQ && contains(f.neq, b.k) {
+		return false, true
+	}
+	return false, false
+}
+
+// edgeFacts returns what is known after b's test on its true or false edge.
+func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
+	k := o.valueKey(b)
+	if k < 0 || b.jop&0xf0 != jmpJEQ {
+		if k >= 0 {
+			// The value changed nothing we know, but A was reloaded: facts
+			// about other values stay.
+			return in
+		}
+		return in
+	}
+	out := in.clone()
+	if taken {
+		out[k] = fact{isEq: true, eq: b.k}
+		return out
+	}
+	f := out[k]
+	if !f.isEq && len(f.neq) < maxNeq && !contains(f.neq, b.k) {
+		f.neq = append(append([]uint32(nil), f.neq...), b.k)
+		out[k] = f
+	}
+	return out
+}
+
+// thread performs jump threading over the graph from entry, in
+// topological order, and returns the new entry.
+func (o *optimizer) thread(entry *block) *block {
+	order := layoutOrder(entry)
+	in := map[*block]facts{entry: {}}
+	for _, b := range order {
+		f, ok := in[b]
+		if !ok || b.ret || b.jop == clsJMP|jmpJA {
+			// Unreached after threading, a return, or an unconditional
+			// block (whose code may change anything): facts stop here.
+			if !b.ret && b.jop == clsJMP|jmpJA {
+				addIn(in, b.jt, facts{})
+			}
+			continue
+		}
+		for _, taken := range []bool{true, false} {
+			ef := o.edgeFacts(f, b, taken)
+			t := b.jf
+			if taken {
+				t = b.jt
+			}
+			t, ef = o.follow(t, ef)
+			if taken {
+				b.jt = t
+			} else {
+				b.jf = t
+			}
+			addIn(in, t, ef)
+		}
+	}
+	return entry
+}
+
+// follow walks from t past every pure test whose outcome f decides (and
+// every pure test whose branches meet), and returns where control really
+// goes, with the facts there.
+func (o *optimizer) follow(t *block, f facts) (*block, facts) {
+	for steps := 0; steps < 1<<16; steps++ {
+		if t.ret || t.jop == clsJMP|jmpJA {
+			return t, f
+		}
+		k := o.valueKey(t)
+		if k < 0 || !selfContainedTarget(t.jt) || !selfContainedTarget(t.jf) {
+			return t, f
+		}
+		if t.jt == t.jf {
+			t = t.jt
+			continue
+		}
+		fk, ok := f[k]
+		if !ok {
+			return t, f
+		}
+		taken, known := outcome(t, fk)
+		if !known {
+			return t, f
+		}
+		f = o.edgeFacts(f, t, taken)
+		if taken {
+			t = t.jt
+		} else {
+			t = t.jf
+		}
+	}
+	return t, f
+}
+
+// selfContainedTarget reports whether b needs nothing from the registers
+// its predecessor left: a return, or a block whose code sets what it uses.
+func selfContainedTarget(b *block) bool {
+	return b.ret || selfContained(b.stmts)
+}
+
+func addIn(in map[*block]facts, b *block, f facts) {
+	if old, ok := in[b]; ok {
+		in[b] = meet(old, f)
+		return
+	}
+	in[b] = f
+}
+
+// mergeIdentical merges blocks with the same code and the same
+// successors, from the returns up, and returns the entry.
+func mergeIdentical(entry *block) *block {
+	order := layoutOrder(entry)
+	canon := map[string]*block{}
+	repl := map[*block]*block{}
+	sig := func(b *block) string {
+		var sb strings.Builder
+		for _, s := range b.stmts {
+			sb.WriteString(strconv.FormatUint(uint64(s.op), 16) + ":" + strconv.FormatUint(uint64(s.k), 16) + ";")
+		}
+		if b.ret {
+			sb.WriteString("ret" + strconv.FormatBool(b.retA) + strconv.FormatUint(uint64(b.retK), 16))
+			return sb.String()
+		}
+		sb.WriteString(strconv.FormatUint(uint64(b.jop), 16) + ":" + strconv.FormatUint(uint64(b.k), 16))
+		sb.WriteString("|" + strconv.Itoa(b.jt.id) + "|" + strconv.Itoa(b.jf.id))
+		return sb.String()
+	}
+	for i := len(order) - 1; i >= 0; i-- {
+		b := order[i]
+		if !b.ret {
+			if r, ok := repl[b.jt]; ok {
+				b.jt = r
+			}
+			if r, ok := repl[b.jf]; ok {
+				b.jf = r
+			}
+		}
+		s := sig(b)
+		if c, ok := canon[s]; ok && c != b {
+			repl[b] = c
+			continue
+		}
+		canon[s] = b
+	}
+	if r, ok := repl[entry]; ok {
+		return r
+	}
+	return entry
+}
+
+// dropRedundantLoads removes, from a test block, the loads of a value
+// that every predecessor leaves in A (and an X that every predecessor
+// leaves in X), as when "ldh [12]" is tested against 0x86dd and then
+// 0x800.
+func dropRedundantLoads(entry *block) {
+	order := layoutOrder(entry)
+	preds := map[*block][]*block{}
+	for _, b := range order {
+		if b.ret {
+			continue
+		}
+		preds[b.jt] = append(preds[b.jt], b)
+		if b.jf != b.jt {
+			preds[b.jf] = append(preds[b.jf], b)
+		}
+	}
+	// outA/outX: a description of the value a block leaves in A / X.
+	outA := map[*block]string{}
+	outX := map[*block]string{}
+	for _, b := range order {
+		if b.ret {
+			continue
+		}
+		var inA, inX string
+		ps := preds[b]
+		if b != entry && len(ps) > 0 {
+			inA, inX = outA[ps[0]], outX[ps[0]]
+			for _, p := range ps[1:] {
+				if outA[p] != inA {
+					inA = ""
+				}
+				if outX[p] != inX {
+					inX = ""
+				}
+			}
+		}
+		a, x := trackRegs(b, inA, inX)
+		outA[b], outX[b] = a, x
+	}
+}
+
+// trackRegs drops b's leading code that recomputes what A and X already
+// hold (inA, inX), and returns what b leaves in A and X ("" when
+// unknown). Only whole loads are tracked: "ldh [12]" for A and
+// "ldxb 4*([14]&0xf)" or "ldx #k" for X.
+func trackRegs(b *block, inA, inX string) (string, string) {
+	if b.jop == clsJMP|jmpJA {
+		// Unconditional blocks come from code that carries registers on
+		// purpose; leave them alone.
+		return "", ""
+	}
+	a, x := inA, inX
+	var kept []stmt
+	for i, s := range b.stmts {
+		d := describe(s)
+		switch {
+		case s.op&0x07 == clsLDX && d != "" && d == x && i == len(kept):
+			// X already holds it: drop.
+			continue
+		case s.op&0x07 == clsLD && d != "" && d == a && i == len(kept) && (i+1 == len(b.stmts) || !usesX(b.stmts[i+1:]) || x != ""):
+			if i+1 == len(b.stmts) {
+				continue
+			}
+		}
+		kept = append(kept, s)
+		switch s.op & 0x07 {
+		case clsLD:
+			a = d
+			if s.op&0xe0 == modeIND {
+				a = ""
+				if x != "" {
+					a = x + "+" + strconv.FormatUint(uint64(s.k), 10) + "/" + strconv.Itoa(int(s.op))
+				}
+			}
+		case clsLDX:
+			x = d
+		case clsALU:
+			a = ""
+		case clsMISC:
+			if s.op&0xf8 == miscTXA {
+				a = x
+			} else {
+				x = a
+			}
+		case clsST, clsSTX:
+		}
+	}
+	b.stmts = kept
+	return a, x
+}
+
+// describe names the value a load puts in its register, or "" when it is
+// not a plain load of the packet or a constant.
+func describe(s stmt) string {
+	switch {
+	case s.op&0x07 == clsLD && (s.op&0xe0 == modeABS || s.op&0xe0 == modeIMM || s.op&0xe0 == modeLEN):
+		return "A" + strconv.Itoa(int(s.op)) + ":" + strconv.FormatUint(uint64(s.k), 10)
+	case s.op&0x07 == clsLDX && (s.op&0xe0 == modeMSH || s.op&0xe0 == modeIMM || s.op&0xe0 == modeLEN):
+		return "X" + strconv.Itoa(int(s.op)) + ":" + strconv.FormatUint(uint64(s.k), 10)
+	}
+	return ""
+}
+
+func usesX(code []stmt) bool {
+	for _, s := range code {
+		if s.op&0x07 == clsLD && s.op&0xe0 == modeIND || s.op&srcX != 0 && s.op&0x07 == clsALU || s.op == clsMISC|miscTXA {
+			return true
+		}
+	}
+	return false
+}
