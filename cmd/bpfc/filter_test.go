@@ -368,3 +368,76 @@ func TestProgress(t *testing.T) {
 		t.Errorf("terminal output %q", got)
 	}
 }
+
+// TestFilterAllocs checks the hot loop allocates nothing per packet: a
+// run over a file four times as long allocates no more.
+func TestFilterAllocs(t *testing.T) {
+	dir := t.TempDir()
+	en := readCap(t, pcaps+"en10mb.pcap")
+	long := writeFile(t, filepath.Join(dir, "long.pcap"), en.bytes(slicesRepeat(en.records, 4)))
+	allocs := func(in string) float64 {
+		args := []string{"filter", "-r", in, "-w", filepath.Join(dir, "out.pcap"), "tcp or udp port 53"}
+		return testing.AllocsPerRun(3, func() {
+			if code := run(args, nil, io.Discard, io.Discard); code != exitOK {
+				t.Fatalf("exit %d", code)
+			}
+		})
+	}
+	short, four := allocs(pcaps+"en10mb.pcap"), allocs(long)
+	if extra := four - short; extra > 20 {
+		t.Errorf("%.0f allocations for %d packets, %.0f for %d: %.0f more", short, len(en.records), four, 4*len(en.records), extra)
+	}
+}
+
+func slicesRepeat(r [][]byte, n int) [][]byte {
+	var out [][]byte
+	for range n {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// BenchmarkFilter measures `bpfc filter -r -w` over the test capture
+// repeated: one and three files.
+func BenchmarkFilter(b *testing.B) {
+	dir := b.TempDir()
+	raw, err := os.ReadFile(pcaps + "en10mb.pcap")
+	if err != nil {
+		b.Fatal(err)
+	}
+	en := capFile{header: raw[:24]}
+	for off := 24; off < len(raw); {
+		n := 16 + int(binary.LittleEndian.Uint32(raw[off+8:]))
+		en.records = append(en.records, raw[off:off+n])
+		off += n
+	}
+	recs := slicesRepeat(en.records, 10)
+	for _, name := range []string{"a", "b", "c"} {
+		if err := os.WriteFile(filepath.Join(dir, name+".pcap"), en.bytes(recs), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name  string
+		files []string
+	}{
+		{"1file", []string{"a"}},
+		{"3files", []string{"a", "b", "c"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			args := []string{"filter", "-w", filepath.Join(dir, "out.pcap")}
+			for _, f := range bc.files {
+				args = append(args, "-r", filepath.Join(dir, f+".pcap"))
+			}
+			args = append(args, "tcp port 80 or udp port 53")
+			b.ReportAllocs()
+			for b.Loop() {
+				if code := run(args, nil, io.Discard, io.Discard); code != exitOK {
+					b.Fatalf("exit %d", code)
+				}
+			}
+			pkts := float64(len(recs) * len(bc.files))
+			b.ReportMetric(pkts*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mpkt/s")
+		})
+	}
+}
