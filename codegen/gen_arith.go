@@ -149,13 +149,109 @@ func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 	return append(out, tax(), ldInd(e.size, base.off)), nil
 }
 
+// fold evaluates the constant parts of e, as libpcap's optimizer does.
+// A division or modulus by a constant zero is left alone (the parser
+// refuses those; at run time they reject the packet).
+func fold(e arith) arith {
+	switch e := e.(type) {
+	case aNeg:
+		x := fold(e.x)
+		if k, ok := x.(aConst); ok {
+			return aConst(-uint32(k))
+		}
+		return aNeg{x}
+	case aBin:
+		x, y := fold(e.x), fold(e.y)
+		kx, okx := x.(aConst)
+		ky, oky := y.(aConst)
+		if okx && oky {
+			if v, ok := evalALU(e.op, uint32(kx), uint32(ky)); ok {
+				return aConst(v)
+			}
+		}
+		if l, ok := x.(aLoad); ok && oky && e.op == aluAND && uint32(ky)&sizeMask(l.size) == sizeMask(l.size) {
+			return x // the mask keeps every bit the load can have
+		}
+		if oky && ky == 0 && (e.op == aluAND || e.op == aluMUL) {
+			// libpcap's optimizer folds x&0 and x*0 to 0 and drops the
+			// loads of x, so a packet too short for them is not rejected
+			// (the loads' protocol guards stay).
+			return aBin{e.op, x, y}
+		}
+		return aBin{e.op, x, y}
+	case aLoad:
+		e.index = fold(e.index)
+		return e
+	}
+	return e
+}
+
+// evalALU computes a op b with the kernel's 32-bit semantics.
+func evalALU(op uint16, a, b uint32) (uint32, bool) {
+	switch op {
+	case aluADD:
+		return a + b, true
+	case aluSUB:
+		return a - b, true
+	case aluMUL:
+		return a * b, true
+	case aluDIV:
+		if b == 0 {
+			return 0, false
+		}
+		return a / b, true
+	case aluMOD:
+		if b == 0 {
+			return 0, false
+		}
+		return a % b, true
+	case aluAND:
+		return a & b, true
+	case aluOR:
+		return a | b, true
+	case aluXOR:
+		return a ^ b, true
+	case aluLSH:
+		if b >= 32 {
+			return 0, false
+		}
+		return a << b, true
+	case aluRSH:
+		if b >= 32 {
+			return 0, false
+		}
+		return a >> b, true
+	}
+	return 0, false
+}
+
 // relation lowers "x op y", with the loads' guards tested first.
 func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
+	x, y = fold(x), fold(y)
+	if kx, ok := constValue(x); ok {
+		if ky, ok := constValue(y); ok {
+			return and(guards(x), guards(y), pConst(compare(op, kx, ky))), nil
+		}
+	}
 	g := &arithGen{c: c}
 	var code []stmt
 	var err error
 	var test pred
 	if k, ok := y.(aConst); ok {
+		if b, isAnd := x.(aBin); isAnd && b.op == aluAND && (op == cmpEQ || op == cmpNE) {
+			if m, ok := b.y.(aConst); ok {
+				// (x & m) == k as a jset where it makes one.
+				code, err = g.emit(nil, b.x)
+				if err != nil {
+					return nil, err
+				}
+				test = maskTest(code, uint32(m), uint32(k))
+				if op == cmpNE {
+					test = not(test)
+				}
+				return and(guards(x), guards(y), test), nil
+			}
+		}
 		code, err = g.emit(nil, x)
 		if err != nil {
 			return nil, err
@@ -210,4 +306,37 @@ func (c *compiler) load(layer Layer, p parser.Proto, index arith, size int) aLoa
 		guard = c.ip6NextHeader(protoICMPv6)
 	}
 	return aLoad{layer: layer, guard: guard, index: index, size: size}
+}
+
+// constValue returns the value of e when it does not depend on the
+// packet: a constant, or x&0 and x*0.
+func constValue(e arith) (uint32, bool) {
+	switch e := e.(type) {
+	case aConst:
+		return uint32(e), true
+	case aBin:
+		if k, ok := e.y.(aConst); ok && k == 0 && (e.op == aluAND || e.op == aluMUL) {
+			return 0, true
+		}
+	}
+	return 0, false
+}
+
+// compare evaluates a comparison of two constants.
+func compare(op cmpOp, a, b uint32) bool {
+	switch op {
+	case cmpEQ:
+		return a == b
+	case cmpNE:
+		return a != b
+	case cmpGT:
+		return a > b
+	case cmpGE:
+		return a >= b
+	case cmpLT:
+		return a < b
+	case cmpLE:
+		return a <= b
+	}
+	return a&b != 0
 }

@@ -27,9 +27,17 @@ const maxNeq = 64
 // fact is what is known of one value on an edge: that it equals eq, or
 // that it differs from each value in neq.
 type fact struct {
-	isEq bool
-	eq   uint32
-	neq  []uint32
+	isEq  bool
+	eq    uint32
+	neq   []uint32
+	tests []testOutcome // outcomes of other tests (jgt, jge, jset) on the value
+}
+
+// testOutcome is the result of one test of a value.
+type testOutcome struct {
+	op    uint16 // jmpJGT, jmpJGE or jmpJSET
+	k     uint32
+	taken bool
 }
 
 // facts maps a value (the key of the code that computes it) to its fact.
@@ -51,9 +59,21 @@ func meet(a, b facts) facts {
 		if !ok {
 			continue
 		}
+		var common []testOutcome
+		for _, x := range fa.tests {
+			for _, y := range fb.tests {
+				if x == y {
+					common = append(common, x)
+					break
+				}
+			}
+		}
+		if len(common) > 0 {
+			out[k] = fact{tests: common}
+		}
 		switch {
 		case fa.isEq && fb.isEq && fa.eq == fb.eq:
-			out[k] = fa
+			out[k] = fact{isEq: true, eq: fa.eq, tests: common}
 		case !fa.isEq && !fb.isEq:
 			var n []uint32
 			for _, x := range fa.neq {
@@ -65,7 +85,7 @@ func meet(a, b facts) facts {
 				}
 			}
 			if len(n) > 0 {
-				out[k] = fact{neq: n}
+				out[k] = fact{neq: n, tests: common}
 			}
 		case fa.isEq && !fb.isEq && contains(fb.neq, fa.eq) == false:
 			// a: v == e; b: v not in set. Both imply v != x for x in the
@@ -77,7 +97,7 @@ func meet(a, b facts) facts {
 				}
 			}
 			if len(n) > 0 {
-				out[k] = fact{neq: n}
+				out[k] = fact{neq: n, tests: common}
 			}
 		case !fa.isEq && fb.isEq && !contains(fa.neq, fb.eq):
 			var n []uint32
@@ -87,7 +107,7 @@ func meet(a, b facts) facts {
 				}
 			}
 			if len(n) > 0 {
-				out[k] = fact{neq: n}
+				out[k] = fact{neq: n, tests: common}
 			}
 		}
 	}
@@ -115,7 +135,9 @@ func optimize(entry *block) *block {
 	entry = o.thread(entry)
 	entry = mergeIdentical(entry)
 	dropRedundantLoads(entry)
-	return entry
+	// Without their reloads, blocks that test the value they are handed
+	// may now be identical: merge again.
+	return mergeIdentical(entry)
 }
 
 // valueKey returns the key of the value a test block computes before its
@@ -210,23 +232,31 @@ func outcome(b *block, f fact) (taken, known bool) {
 	if op == jmpJEQ && contains(f.neq, b.k) {
 		return false, true
 	}
+	for _, t := range f.tests {
+		if t.op == op && t.k == b.k {
+			return t.taken, true
+		}
+	}
 	return false, false
 }
 
 // edgeFacts returns what is known after b's test on its true or false edge.
 func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 	k := o.valueKey(b)
-	if k < 0 || b.jop&0xf0 != jmpJEQ {
-		if k >= 0 {
-			// The value changed nothing we know, but A was reloaded: facts
-			// about other values stay.
-			return in
-		}
+	if k < 0 {
 		return in
 	}
 	out := in.clone()
+	if op := b.jop & 0xf0; op != jmpJEQ {
+		f := out[k]
+		if len(f.tests) < maxNeq {
+			f.tests = append(append([]testOutcome(nil), f.tests...), testOutcome{op, b.k, taken})
+			out[k] = f
+		}
+		return out
+	}
 	if taken {
-		out[k] = fact{isEq: true, eq: b.k}
+		out[k] = fact{isEq: true, eq: b.k, tests: out[k].tests}
 		return out
 	}
 	f := out[k]
@@ -401,66 +431,83 @@ func dropRedundantLoads(entry *block) {
 	}
 }
 
-// trackRegs drops b's leading code that recomputes what A and X already
-// hold (inA, inX), and returns what b leaves in A and X ("" when
-// unknown). Only whole loads are tracked: "ldh [12]" for A and
-// "ldxb 4*([14]&0xf)" or "ldx #k" for X.
+// trackRegs drops from b the code that recomputes what A and X already
+// hold (inA, inX: symbolic descriptions, "" when unknown), and returns
+// what b leaves in A and X. A whole test prep that computes the value
+// already in A goes; otherwise single loads that reload what their
+// register holds go. Reloading the same bytes cannot fail where the first
+// load succeeded, so no packet's fate changes.
 func trackRegs(b *block, inA, inX string) (string, string) {
 	if b.jop == clsJMP|jmpJA {
 		// Unconditional blocks come from code that carries registers on
 		// purpose; leave them alone.
 		return "", ""
 	}
-	a, x := inA, inX
-	var kept []stmt
-	for i, s := range b.stmts {
-		d := describe(s)
-		switch {
-		case s.op&0x07 == clsLDX && d != "" && d == x && i == len(kept):
-			// X already holds it: drop.
-			continue
-		case s.op&0x07 == clsLD && d != "" && d == a && i == len(kept) && (i+1 == len(b.stmts) || !usesX(b.stmts[i+1:]) || x != ""):
-			if i+1 == len(b.stmts) {
-				continue
+	if selfContained(b.stmts) {
+		a, x, wroteX := "", "", false
+		for _, s := range b.stmts {
+			a, x = symStep(s, a, x)
+			if s.op&0x07 == clsLDX || s.op == clsMISC|miscTAX {
+				wroteX = true
 			}
+		}
+		if a != "" && a == inA && (!wroteX || x == inX) {
+			b.stmts = nil
+			return inA, inX
+		}
+	}
+	a, x := inA, inX
+	kept := b.stmts[:0]
+	for _, s := range b.stmts {
+		na, nx := symStep(s, a, x)
+		isLoad := s.op&0x07 == clsLD || s.op&0x07 == clsLDX
+		if isLoad && na == a && nx == x && (a != "" || s.op&0x07 == clsLDX) && (x != "" || s.op&0x07 == clsLD) {
+			continue // reloads what the register holds
 		}
 		kept = append(kept, s)
-		switch s.op & 0x07 {
-		case clsLD:
-			a = d
-			if s.op&0xe0 == modeIND {
-				a = ""
-				if x != "" {
-					a = x + "+" + strconv.FormatUint(uint64(s.k), 10) + "/" + strconv.Itoa(int(s.op))
-				}
-			}
-		case clsLDX:
-			x = d
-		case clsALU:
-			a = ""
-		case clsMISC:
-			if s.op&0xf8 == miscTXA {
-				a = x
-			} else {
-				x = a
-			}
-		case clsST, clsSTX:
-		}
+		a, x = na, nx
 	}
 	b.stmts = kept
 	return a, x
 }
 
-// describe names the value a load puts in its register, or "" when it is
-// not a plain load of the packet or a constant.
-func describe(s stmt) string {
-	switch {
-	case s.op&0x07 == clsLD && (s.op&0xe0 == modeABS || s.op&0xe0 == modeIMM || s.op&0xe0 == modeLEN):
-		return "A" + strconv.Itoa(int(s.op)) + ":" + strconv.FormatUint(uint64(s.k), 10)
-	case s.op&0x07 == clsLDX && (s.op&0xe0 == modeMSH || s.op&0xe0 == modeIMM || s.op&0xe0 == modeLEN):
-		return "X" + strconv.Itoa(int(s.op)) + ":" + strconv.FormatUint(uint64(s.k), 10)
+// symStep describes the registers after s, from their descriptions before
+// ("" is unknown).
+func symStep(s stmt, a, x string) (string, string) {
+	k := strconv.Itoa(int(s.op)) + ":" + strconv.FormatUint(uint64(s.k), 10)
+	switch s.op & 0x07 {
+	case clsLD:
+		switch s.op & 0xe0 {
+		case modeABS, modeIMM, modeLEN:
+			return "L" + k, x
+		case modeIND:
+			if x == "" {
+				return "", x
+			}
+			return "I" + k + "@(" + x + ")", x
+		}
+		return "", x
+	case clsLDX:
+		switch s.op & 0xe0 {
+		case modeMSH, modeIMM, modeLEN:
+			return a, "X" + k
+		}
+		return a, ""
+	case clsALU:
+		if a == "" || s.op&srcX != 0 && x == "" {
+			return "", x
+		}
+		if s.op&srcX != 0 {
+			return "(" + a + ")" + k + "(" + x + ")", x
+		}
+		return "(" + a + ")" + k, x
+	case clsMISC:
+		if s.op&0xf8 == miscTXA {
+			return x, x
+		}
+		return a, a
 	}
-	return ""
+	return a, x
 }
 
 func usesX(code []stmt) bool {

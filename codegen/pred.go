@@ -169,10 +169,29 @@ func loadEq(size int, l loc, v uint32) pred {
 
 // loadMaskEq tests (field & mask) == v for the size-byte field at l.
 func loadMaskEq(size int, l loc, mask, v uint32) pred {
+	if mask == 0 {
+		// Always (or never) true: libpcap's optimizer drops the load.
+		return pConst(v == 0)
+	}
 	if mask == sizeMask(size) {
 		return loadEq(size, l, v)
 	}
-	return cmp(append(l.load(size), aluK(aluAND, mask)), cmpEQ, v)
+	return maskTest(l.load(size), mask, v)
+}
+
+// maskTest tests (A & mask) == v for the A that code computes, with a
+// jset where one does: (A & m) == 0 is "not jset m", and for a single
+// bit, (A & m) == m is "jset m".
+func maskTest(code []stmt, mask, v uint32) pred {
+	switch {
+	case v&^mask != 0:
+		return pFalse
+	case v == 0:
+		return not(cmp(code, cmpSet, mask))
+	case v == mask && mask&(mask-1) == 0:
+		return cmp(code, cmpSet, mask)
+	}
+	return cmp(append(code, aluK(aluAND, mask)), cmpEQ, v)
 }
 
 func sizeMask(size int) uint32 {
