@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -76,9 +77,15 @@ type FileReader struct {
 	lt      cbpf.LinkType
 	snaplen uint32
 	nanos   bool
-	n       int    // packets read
-	off     int64  // byte offset of the next record (classic pcap)
-	buf     []byte // records larger than the read buffer
+	n       int   // packets read
+	off     int64 // byte offset of the next record (classic pcap)
+	// Classic pcap is read through buf, from src: buf[r:w] is unread.
+	// Records are returned in place, without a copy.
+	src  io.Reader
+	buf  []byte
+	r, w int
+	rerr error // the error that ended src
+	swap bool  // the file is big-endian
 }
 
 // NewFileReader reads the file header of a pcap or pcapng stream and
@@ -106,13 +113,25 @@ func NewFileReader(r io.Reader) (*FileReader, error) {
 		}
 		f.lt = cbpf.LinkTypeFromPcap(uint32(ng.LinkType()))
 		f.nanos = ng.Resolution() == gopacket.TimestampResolutionNanosecond
-	} else if err := f.readPcapHeader(); err != nil {
-		return nil, err
+	} else {
+		if err := f.readPcapHeader(); err != nil {
+			return nil, err
+		}
+		// From here on, read from r into buf: first what br holds.
+		f.buf = make([]byte, readBufSize)
+		f.w = copy(f.buf, peekBuffered(br))
+		f.src, f.br = r, nil
 	}
 	if f.snaplen == 0 {
 		f.snaplen = cbpf.DefaultSnaplen
 	}
 	return f, nil
+}
+
+// peekBuffered returns what br has buffered.
+func peekBuffered(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Buffered())
+	return b
 }
 
 func (f *FileReader) readPcapHeader() error {
@@ -139,6 +158,7 @@ func (f *FileReader) readPcapHeader() error {
 	// The upper bits of the link-type field hold an FCS length and flags.
 	f.lt = cbpf.LinkTypeFromPcap(f.bo.Uint32(h[20:]) & 0x0fffffff)
 	f.off = pcapHeaderLen
+	f.swap = f.bo == binary.BigEndian
 	return nil
 }
 
@@ -171,56 +191,71 @@ func (f *FileReader) Next() (Packet, error) {
 	if f.ng != nil {
 		return f.nextNg()
 	}
-	// The record is read in place from the buffer when it fits (the
-	// common case: no copy), else copied into buf.
-	hdr, err := f.br.Peek(recordHdrLen)
-	if len(hdr) < recordHdrLen {
-		switch {
-		case len(hdr) == 0 && err == io.EOF:
+	if f.w-f.r < recordHdrLen && !f.fill(recordHdrLen) {
+		switch n := f.w - f.r; {
+		case n == 0 && f.rerr == io.EOF:
 			return Packet{}, io.EOF
-		case err == io.EOF:
-			return Packet{}, f.recordErr("the file ends %d bytes into the record header", len(hdr))
+		case f.rerr == io.EOF:
+			return Packet{}, f.recordErr("the file ends %d bytes into the record header", n)
 		}
-		return Packet{}, f.readErr(err)
+		return Packet{}, f.readErr(f.rerr)
 	}
+	hdr := f.buf[f.r : f.r+recordHdrLen]
 	info := Info{
-		Sec:    f.bo.Uint32(hdr[0:]),
-		Frac:   f.bo.Uint32(hdr[4:]),
-		CapLen: int(f.bo.Uint32(hdr[8:])),
-		Len:    int(f.bo.Uint32(hdr[12:])),
+		Sec:    f.u32(hdr[0:]),
+		Frac:   f.u32(hdr[4:]),
+		CapLen: int(f.u32(hdr[8:])),
+		Len:    int(f.u32(hdr[12:])),
 		Nano:   f.nanos,
 	}
 	if info.CapLen > maxRecord || info.CapLen < 0 {
 		return Packet{}, f.recordErr("captured length %d is larger than any snapshot length", info.CapLen)
 	}
 	size := recordHdrLen + info.CapLen
-	var data []byte
-	if size <= f.br.Size() {
-		rec, err := f.br.Peek(size)
-		if len(rec) < size {
-			if err == io.EOF {
-				return Packet{}, f.recordErr("the file ends %d bytes into the record's %d bytes of data", len(rec)-recordHdrLen, info.CapLen)
-			}
-			return Packet{}, f.readErr(err)
+	if f.w-f.r < size && !f.fill(size) {
+		if f.rerr == io.EOF {
+			return Packet{}, f.recordErr("the file ends %d bytes into the record's %d bytes of data", f.w-f.r-recordHdrLen, info.CapLen)
 		}
-		data = rec[recordHdrLen:size:size]
-		f.br.Discard(size)
-	} else {
-		f.br.Discard(recordHdrLen)
-		if cap(f.buf) < info.CapLen {
-			f.buf = make([]byte, info.CapLen)
-		}
-		data = f.buf[:info.CapLen]
-		if n, err := io.ReadFull(f.br, data); err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return Packet{}, f.recordErr("the file ends %d bytes into the record's %d bytes of data", n, info.CapLen)
-			}
-			return Packet{}, f.readErr(err)
-		}
+		return Packet{}, f.readErr(f.rerr)
 	}
+	data := f.buf[f.r+recordHdrLen : f.r+size : f.r+size]
+	f.r += size
 	f.n++
 	f.off += int64(size)
 	return Packet{Data: data, Info: info}, nil
+}
+
+// u32 decodes a 32-bit field of a record header.
+func (f *FileReader) u32(b []byte) uint32 {
+	v := binary.LittleEndian.Uint32(b)
+	if f.swap {
+		v = bits.ReverseBytes32(v)
+	}
+	return v
+}
+
+// fill reads until buf holds n unread bytes, moving the unread bytes to
+// the front and growing buf as needed (stepwise, so that a corrupt
+// length cannot make it much larger than what the file holds). It
+// reports whether it got them; if not, rerr says why.
+func (f *FileReader) fill(n int) bool {
+	if f.r > 0 {
+		f.w = copy(f.buf, f.buf[f.r:f.w])
+		f.r = 0
+	}
+	for f.w < n && f.rerr == nil {
+		if f.w == len(f.buf) {
+			nb := make([]byte, min(n, 2*len(f.buf)))
+			copy(nb, f.buf[:f.w])
+			f.buf = nb
+		}
+		m, err := f.src.Read(f.buf[f.w:])
+		f.w += m
+		if err != nil {
+			f.rerr = err
+		}
+	}
+	return f.w >= n
 }
 
 // readErr wraps an I/O error met while reading a record.
