@@ -73,6 +73,9 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if !opts.NoOptimize {
+		p = regroup(p)
+	}
 	if !opts.NoOptimize && p == pFalse {
 		return nil, ErrRejectsAll
 	}
