@@ -107,7 +107,8 @@ type vmKey struct {
 // input is one capture file of a run.
 type input struct {
 	name      string
-	size      int64 // bytes, or 0 when unknown (standard input)
+	size      int64       // bytes, or 0 when unknown (standard input)
+	stat      os.FileInfo // nil for standard input
 	vm        *cbpf.VM
 	bigEndian bool // a classic pcap file written big-endian
 	// direct marks the inputs the main goroutine streams to the output
@@ -205,11 +206,14 @@ func (r *filterRun) openInputs(files []string) error {
 	for i, name := range files {
 		in := &input{name: name, done: make(chan struct{})}
 		r.inputs = append(r.inputs, in)
-		fr, closeFn, size, err := openCapture(r.s, name, &in.prog.bytes)
+		fr, closeFn, stat, err := openCapture(r.s, name, &in.prog.bytes)
 		if err != nil {
 			return err
 		}
-		in.size, in.bigEndian = size, fr.ByteOrder() == binary.BigEndian
+		in.stat, in.bigEndian = stat, fr.ByteOrder() == binary.BigEndian
+		if stat != nil {
+			in.size = stat.Size()
+		}
 		lt := fr.LinkType()
 		if i == 0 {
 			r.lt, r.snap, r.nanos = lt, fr.Snaplen(), fr.Nanosecond()
@@ -239,35 +243,37 @@ func (r *filterRun) closeInputs() {
 }
 
 // openCapture opens a capture file (or standard input for "-") and reads
-// its header; the bytes read from it are counted in n.
-func openCapture(s *streams, name string, n *atomic.Int64) (*capture.FileReader, func() error, int64, error) {
+// its header; the bytes read from it are counted in n. The file's
+// information is nil for standard input.
+func openCapture(s *streams, name string, n *atomic.Int64) (*capture.FileReader, func() error, os.FileInfo, error) {
 	var (
 		src     io.Reader
 		closeFn = func() error { return nil }
-		size    int64
+		stat    os.FileInfo
 	)
 	if name == "-" {
 		src = s.in
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, err
 		}
-		if st, err := f.Stat(); err == nil {
-			if st.IsDir() {
-				f.Close()
-				return nil, nil, 0, fmt.Errorf("%s: is a directory", name)
-			}
-			size = st.Size()
+		if stat, err = f.Stat(); err != nil {
+			f.Close()
+			return nil, nil, nil, err
+		}
+		if stat.IsDir() {
+			f.Close()
+			return nil, nil, nil, fmt.Errorf("%s: is a directory", name)
 		}
 		src, closeFn = f, f.Close
 	}
 	fr, err := capture.NewFileReader(countingReader{src, n})
 	if err != nil {
 		closeFn()
-		return nil, nil, 0, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return fr, closeFn, size, nil
+	return fr, closeFn, stat, nil
 }
 
 // countingReader counts the bytes read through it.
@@ -320,6 +326,13 @@ func (r *filterRun) openOutput() (func() error, error) {
 	closeFn := noClose
 	r.out = r.s.out
 	if r.output != "-" {
+		if st, err := os.Stat(r.output); err == nil {
+			for _, in := range r.inputs {
+				if in.stat != nil && os.SameFile(st, in.stat) {
+					return nil, fmt.Errorf("%s is also an input: it would be overwritten while read", r.output)
+				}
+			}
+		}
 		f, err := os.Create(r.output)
 		if err != nil {
 			return nil, err

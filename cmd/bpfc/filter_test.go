@@ -170,6 +170,7 @@ func TestFilterCmd(t *testing.T) {
 		{"missing file", []string{"-r", filepath.Join(dir, "nope.pcap"), expr}, exitError, nil, "", "^bpfc: open .*nope.pcap: no such file or directory\n$", false},
 		{"unreadable file", []string{"-r", whole, "-r", unreadable, expr}, exitError, nil, "", "^bpfc: .*(permission denied|is a directory)\n$", false},
 		{"not a capture", []string{"-r", filepath.Join(dir, "expr"), expr}, exitError, nil, "", "not a pcap or pcapng file", false},
+		{"output is an input", []string{"-r", glob, "-w", filepath.Join(dir, "part1.pcap"), expr}, exitError, nil, "", "part1.pcap is also an input: it would be overwritten while read\n$", true},
 		{"no match for glob", []string{"-r", filepath.Join(dir, "zz*.pcap"), expr}, exitUsage, nil, "", "no file matches", false},
 		{"no input", []string{expr}, exitUsage, nil, "", "no input", false},
 		{"negative count", []string{"-r", whole, "-c", "-1", expr}, exitUsage, nil, "", "invalid packet count", false},
