@@ -18,6 +18,7 @@ var ErrTooLong = errors.New("program too long for the kernel")
 type trampoline struct {
 	owner  *block
 	target *block
+	pos    int // instruction index, set by place
 }
 
 // linearize lays the blocks reachable from entry out as a classic program.
@@ -37,9 +38,8 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 	via := make(map[[2]any]*trampoline)     // {block, edge 0/1} -> trampoline used
 	byTarget := make(map[*block][]*trampoline)
 	var start map[*block]int
-	var tpos map[*trampoline]int
 	for {
-		start, tpos = place(order, owned)
+		start = place(order, owned)
 		changed := false
 		// From the last block back, so that a trampoline made for a late
 		// jump serves the earlier jumps within reach of it.
@@ -51,7 +51,7 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 			next := start[b] + len(b.stmts) + 1 // where skips count from
 			for edge, target := range [2]*block{b.jt, b.jf} {
 				key := [2]any{b, edge}
-				if t := via[key]; t != nil && tpos[t]-next <= 255 {
+				if t := via[key]; t != nil && t.pos-next <= 255 {
 					continue
 				}
 				if start[target]-next <= 255 {
@@ -61,7 +61,7 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 				// Share a trampoline to the same target within reach.
 				var found *trampoline
 				for _, t := range byTarget[target] {
-					if at, ok := tpos[t]; ok && at >= next && at-next <= 255 {
+					if t.pos >= next && t.pos-next <= 255 {
 						found = t
 						break
 					}
@@ -70,7 +70,7 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 					found = &trampoline{owner: b, target: target}
 					// Blocks before b keep their places: the new trampoline's
 					// index is known now, for them to share in this pass.
-					tpos[found] = next + len(owned[b])
+					found.pos = next + len(owned[b])
 					owned[b] = append(owned[b], found)
 					byTarget[target] = append(byTarget[target], found)
 				}
@@ -102,10 +102,10 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 			next := len(out) + 1
 			tIdx, fIdx := start[b.jt], start[b.jf]
 			if t := via[[2]any{b, 0}]; t != nil {
-				tIdx = tpos[t]
+				tIdx = t.pos
 			}
 			if t := via[[2]any{b, 1}]; t != nil {
-				fIdx = tpos[t]
+				fIdx = t.pos
 			}
 			out = append(out, bpf.RawInstruction{Op: b.jop, Jt: uint8(tIdx - next), Jf: uint8(fIdx - next), K: b.k})
 		}
@@ -120,10 +120,9 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 }
 
 // place computes each block's first instruction index and each
-// trampoline's index for the given order.
-func place(order []*block, owned map[*block][]*trampoline) (map[*block]int, map[*trampoline]int) {
+// trampoline's index (in its pos) for the given order.
+func place(order []*block, owned map[*block][]*trampoline) map[*block]int {
 	start := make(map[*block]int, len(order))
-	tpos := make(map[*trampoline]int)
 	pc := 0
 	for _, b := range order {
 		start[b] = pc
@@ -132,11 +131,11 @@ func place(order []*block, owned map[*block][]*trampoline) (map[*block]int, map[
 			pc--
 		}
 		for _, t := range owned[b] {
-			tpos[t] = pc
+			t.pos = pc
 			pc++
 		}
 	}
-	return start, tpos
+	return start
 }
 
 // layoutOrder returns the blocks reachable from entry, each before all of

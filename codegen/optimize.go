@@ -20,9 +20,13 @@ import (
 //
 // Every pass is a bounded walk over the blocks; none can loop.
 
-// maxNeq bounds how many "not equal to" facts are kept per value, so that
-// long or-chains stay linear to optimize.
-const maxNeq = 64
+// maxNeq and maxTests bound how many "not equal to" facts and other test
+// outcomes are kept per value, so that long chains and big set trees stay
+// linear to optimize.
+const (
+	maxNeq   = 16
+	maxTests = 8
+)
 
 // fact is what is known of one value on an edge: that it equals eq, or
 // that it differs from each value in neq.
@@ -249,7 +253,7 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 	out := in.clone()
 	if op := b.jop & 0xf0; op != jmpJEQ {
 		f := out[k]
-		if len(f.tests) < maxNeq {
+		if len(f.tests) < maxTests {
 			f.tests = append(append([]testOutcome(nil), f.tests...), testOutcome{op, b.k, taken})
 			out[k] = f
 		}

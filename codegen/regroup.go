@@ -138,6 +138,7 @@ func sets(terms []pred) pred {
 	type set struct {
 		prep []stmt
 		vals []uint32
+		seen map[uint32]bool
 	}
 	byPrep := map[string]*set{}
 	var order []any // *set or pred
@@ -146,11 +147,12 @@ func sets(terms []pred) pred {
 			k := stmtsKey(q.prep)
 			s, ok := byPrep[k]
 			if !ok {
-				s = &set{prep: q.prep}
+				s = &set{prep: q.prep, seen: map[uint32]bool{}}
 				byPrep[k] = s
 				order = append(order, s)
 			}
-			if !contains(s.vals, q.k) {
+			if !s.seen[q.k] {
+				s.seen[q.k] = true
 				s.vals = append(s.vals, q.k)
 			}
 			continue

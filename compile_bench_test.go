@@ -1,0 +1,48 @@
+package bpfc_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/bpfc/bpfc"
+)
+
+// hostList returns "host A or host B or ..." with n distinct addresses.
+func hostList(n int) string {
+	var sb strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			sb.WriteString(" or ")
+		}
+		fmt.Fprintf(&sb, "host 10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+	}
+	return sb.String()
+}
+
+// BenchmarkCompile measures parse + resolve + codegen + optimize for a
+// typical expression and for long host lists (libpcap's weak spot: its
+// optimizer takes 0.07 s for 100 hosts, 3.6 s for 400, 28 s for 800).
+// Programs over the kernel's 4,096 instructions are still compiled in
+// full; only the final length check fails, and it is not counted as an
+// error here.
+func BenchmarkCompile(b *testing.B) {
+	cases := []struct{ name, expr string }{
+		{"typical", "tcp port 80 and host 10.0.0.1"},
+		{"hosts-100", hostList(100)},
+		{"hosts-400", hostList(400)},
+		{"hosts-800", hostList(800)},
+		{"hosts-1600", hostList(1600)},
+		{"hosts-10000", hostList(10000)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bpfc.Compile(c.expr); err != nil && !strings.Contains(err.Error(), "too long") {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
