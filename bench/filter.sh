@@ -42,19 +42,20 @@ fi
 size=$(wc -c <"$tmp/big.pcap")
 cat "$tmp/big.pcap" >/dev/null # into the page cache
 
-# once NAME CMD...: runs CMD, appends "microseconds maxrss_kib" to
-# $tmp/NAME.times (wall time from date, max RSS from GNU time).
+# once NAME CMD...: runs CMD, appends "microseconds maxrss_kib cpu_s" to
+# $tmp/NAME.times (wall time from date; max RSS and user+system CPU time
+# from GNU time).
 once() {
 	name=$1
 	shift
 	start=$(date +%s%N)
-	/usr/bin/time -f '%M' -o "$tmp/t1" "$@" >/dev/null 2>"$tmp/err" ||
+	/usr/bin/time -f '%M %U %S' -o "$tmp/t1" "$@" >/dev/null 2>"$tmp/err" ||
 		{ cat "$tmp/err" >&2; exit 1; }
 	end=$(date +%s%N)
 	echo "$(((end - start) / 1000)) $(cat "$tmp/t1")" >>"$tmp/$name.times"
 }
-# best NAME: "seconds maxrss_kib" of the fastest run.
-best() { sort -n "$tmp/$1.times" | head -1 | awk '{printf "%.4f %d\n", $1 / 1e6, $2}'; }
+# best NAME: "seconds maxrss_kib cpu_s" of the fastest run.
+best() { sort -n "$tmp/$1.times" | head -1 | awk '{printf "%.4f %d %.2f\n", $1 / 1e6, $2, $3 + $4}'; }
 
 # The two alternate, so that both see the same load.
 : >"$tmp/tcpdump.times"
@@ -73,11 +74,11 @@ while [ "$i" -lt "$runs" ]; do
 	i=$((i + 1))
 done
 set -- $(best tcpdump)
-td_s=$1 td_kb=$2
+td_s=$1 td_kb=$2 td_cpu=$3
 set -- $(best bpfc)
-bp_s=$1 bp_kb=$2
+bp_s=$1 bp_kb=$2 bp_cpu=$3
 set -- $(best bpfc3)
-b3_s=$1 b3_kb=$2
+b3_s=$1 b3_kb=$2 b3_cpu=$3
 
 if cmp -s "$tmp/tcpdump.pcap" "$tmp/bpfc.pcap" 24 24; then
 	same="identical records"
@@ -87,9 +88,9 @@ else
 fi
 
 echo "'$expr' over $packets packets ($((size / 1000000)) MB, page-cached), best of $runs:"
-printf '  %-24s %6.3f s  %6.1f Mpkt/s  max RSS %6.1f MiB\n' \
-	"tcpdump -r -w" "$td_s" "$(echo "$packets $td_s" | awk '{print $1 / $2 / 1e6}')" "$(echo "$td_kb" | awk '{print $1 / 1024}')" \
-	"bpfc filter -r -w" "$bp_s" "$(echo "$packets $bp_s" | awk '{print $1 / $2 / 1e6}')" "$(echo "$bp_kb" | awk '{print $1 / 1024}')" \
-	"bpfc, the file 3 times" "$b3_s" "$(echo "$packets $b3_s" | awk '{print 3 * $1 / $2 / 1e6}')" "$(echo "$b3_kb" | awk '{print $1 / 1024}')"
+printf '  %-24s %6.3f s wall  %5.2f s CPU  %6.1f Mpkt/s  max RSS %6.1f MiB\n' \
+	"tcpdump -r -w" "$td_s" "$td_cpu" "$(echo "$packets $td_s" | awk '{print $1 / $2 / 1e6}')" "$(echo "$td_kb" | awk '{print $1 / 1024}')" \
+	"bpfc filter -r -w" "$bp_s" "$bp_cpu" "$(echo "$packets $bp_s" | awk '{print $1 / $2 / 1e6}')" "$(echo "$bp_kb" | awk '{print $1 / 1024}')" \
+	"bpfc, the file 3 times" "$b3_s" "$b3_cpu" "$(echo "$packets $b3_s" | awk '{print 3 * $1 / $2 / 1e6}')" "$(echo "$b3_kb" | awk '{print $1 / 1024}')"
 echo "  $kept; $same"
 awk -v t="$td_s" -v b="$bp_s" 'BEGIN { printf "  tcpdump / bpfc = %.2fx (goal >= 1)\n", t / b }'
