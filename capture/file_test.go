@@ -182,3 +182,38 @@ func TestFileLargeRecord(t *testing.T) {
 		t.Errorf("cut in the large record: %d packets, error %v", len(pkts), err)
 	}
 }
+
+// FuzzFileReader reads arbitrary bytes as a capture file: no panic, an
+// error or io.EOF at the end, and every packet within its record.
+func FuzzFileReader(f *testing.F) {
+	for _, name := range []string{"raw", "ipv6"} {
+		b, err := os.ReadFile("../testdata/pcaps/" + name + ".pcap")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[:len(b)/2])
+	}
+	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr, err := NewFileReader(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for i := 0; ; i++ {
+			p, err := fr.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), "packet ") {
+					t.Fatalf("error %q names no packet", err)
+				}
+				return
+			}
+			if len(p.Data) != p.Info.CapLen || len(p.Data) > len(data) {
+				t.Fatalf("packet %d: %d bytes, captured length %d, file %d bytes", i+1, len(p.Data), p.Info.CapLen, len(data))
+			}
+		}
+	})
+}
