@@ -540,7 +540,7 @@ func (rs *resolver) port(at Pos, q Qualifiers, id *ID) Expr {
 			rs.fail(id.IDPos, nil, "unknown port '%s'", name)
 		}
 		p.Lo, p.Hi = port, port
-		p.Transport = rs.portTransport(at, q, protos, name, "port")
+		p.Transport = rs.portTransport(id.IDPos, q, protos, name, "port")
 		p.Proto = transportProto(p.Transport)
 		return p
 	}
@@ -560,7 +560,7 @@ func (rs *resolver) port(at Pos, q Qualifiers, id *ID) Expr {
 		lo, hi = hi, lo
 	}
 	p.Lo, p.Hi = uint16(lo), uint16(hi)
-	p.Transport = rs.portTransport(at, q, protos, name, "port in range")
+	p.Transport = rs.portTransport(id.IDPos, q, protos, name, "port in range")
 	p.Proto = transportProto(p.Transport)
 	return p
 }
