@@ -86,6 +86,9 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
 		entry = optimize(entry)
+		if entry.ret && !entry.retA && entry.retK == 0 {
+			return nil, ErrRejectsAll
+		}
 	}
 	raw, err := linearize(entry)
 	if err != nil {

@@ -137,6 +137,7 @@ type optimizer struct {
 func optimize(entry *block) *block {
 	o := &optimizer{keys: map[string]int{}, key: map[*block]int{}}
 	entry = o.thread(entry)
+	entry = o.collapse(entry)
 	entry = mergeIdentical(entry)
 	dropRedundantLoads(entry)
 	// Without their reloads, blocks that test the value they are handed
@@ -336,6 +337,31 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 		}
 	}
 	return t, f
+}
+
+// collapse removes the pure tests whose branches meet (threading makes
+// them, after their predecessors were visited), from the returns up, and
+// returns the entry.
+func (o *optimizer) collapse(entry *block) *block {
+	order := layoutOrder(entry)
+	repl := map[*block]*block{}
+	get := func(b *block) *block {
+		if r, ok := repl[b]; ok {
+			return r
+		}
+		return b
+	}
+	for i := len(order) - 1; i >= 0; i-- {
+		b := order[i]
+		if b.ret {
+			continue
+		}
+		b.jt, b.jf = get(b.jt), get(b.jf)
+		if b.jop != clsJMP|jmpJA && b.jt == b.jf && o.valueKey(b) >= 0 && selfContainedTarget(b.jt) {
+			repl[b] = b.jt
+		}
+	}
+	return get(entry)
 }
 
 // selfContainedTarget reports whether b needs nothing from the registers
