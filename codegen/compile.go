@@ -3,6 +3,7 @@ package codegen
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bpfc/bpfc/cbpf"
 	"github.com/bpfc/bpfc/parser"
@@ -173,6 +174,8 @@ func (c *compiler) host(e *parser.Host) pred {
 			}
 			return c.host6(e.Dir, a.Addr, mask)
 		}
+	case parser.ARCnet:
+		return c.errorAt(e, ErrRefused, "aid supported only on ARCnet")
 	case parser.DECnet:
 		if e.Proto == parser.ProtoDECnet {
 			return c.decnetHost(e.Dir, uint16(a))
@@ -263,6 +266,8 @@ func (c *compiler) special(e *parser.Special) pred {
 		p = c.pppoed()
 	case parser.SpecialPPPoES:
 		p = c.pppoes(num())
+	case parser.SpecialByte:
+		p = byteOp(e.Num, e.ByteOp, e.Val)
 	case parser.SpecialGeneve:
 		p = c.geneve(num())
 	case parser.SpecialInbound:
@@ -274,9 +279,42 @@ func (c *compiler) special(e *parser.Special) pred {
 	case parser.SpecialLLC:
 		p = c.llc(e.HasNum, uint8(e.Mask), uint8(e.Num))
 	default:
+		if msg := linkOnly(e); msg != "" {
+			return c.errorAt(e, ErrRefused, "%s", msg)
+		}
 		return c.errorAt(e, ErrUnsupported, "this primitive is not supported yet")
 	}
 	return p
+}
+
+// linkOnly returns libpcap's refusal of a primitive that exists only on
+// link types bpfc does not support yet (802.11, ATM, SS7, pflog), or "".
+func linkOnly(e *parser.Special) string {
+	switch e.Kind {
+	case parser.SpecialWLANType:
+		return "802.11 link-layer types supported only on 802.11"
+	case parser.SpecialWLANDir:
+		return "frame direction supported only with 802.11 headers"
+	case parser.SpecialATMType, parser.SpecialATMField:
+		return "'" + e.Str + "' supported only on raw ATM"
+	case parser.SpecialMTP2Type:
+		return "'" + e.Str + "' supported only on MTP2"
+	case parser.SpecialMTP3Field:
+		return "'" + strings.TrimPrefix(e.Str, "h") + "' supported only on SS7"
+	case parser.SpecialPFIfname:
+		return "ifname supported only on PF linktype"
+	case parser.SpecialPFRuleset:
+		return "ruleset supported only on PF linktype"
+	case parser.SpecialPFRnr:
+		return "rnr supported only on PF linktype"
+	case parser.SpecialPFSrnr:
+		return "srnr supported only on PF linktype"
+	case parser.SpecialPFReason:
+		return "reason supported only on PF linktype"
+	case parser.SpecialPFAction:
+		return "action supported only on PF linktype"
+	}
+	return ""
 }
 
 func (c *compiler) relationNode(e *parser.Relation) pred {
@@ -326,7 +364,8 @@ func (c *compiler) arithOf(a parser.Arith) (arith, error) {
 		}
 		layer, ok := loadLayer(a.Proto)
 		if !ok {
-			return nil, &parser.Error{Pos: a.Pos(), Msg: fmt.Sprintf("'%s[...]' is not supported yet", a.Proto), Kind: ErrUnsupported}
+			// radio[]: only radiotap, AVS and Prism headers have it.
+			return nil, &parser.Error{Pos: a.Pos(), Msg: "radio information not present in capture", Kind: ErrRefused}
 		}
 		return c.load(layer, a.Proto, idx, a.Size), nil
 	}

@@ -170,3 +170,22 @@ func (c *compiler) ifindex(n uint32) pred {
 	}
 	return loadEq(4, abs(skfAdOff+adIfIndex), n)
 }
+
+// byteOp is "byte N op V", libpcap's shorthand for a test of the byte at
+// offset N of the packet. For & and |, libpcap 1.10 emits no load: the
+// test applies to whatever A holds (0 at the start of the program), and
+// so does bpfc.
+func byteOp(n uint32, op byte, v uint32) pred {
+	at := abs(n)
+	switch op {
+	case '<':
+		return cmp(at.load(1), cmpLT, v)
+	case '>':
+		return cmp(at.load(1), cmpGT, v)
+	case '&':
+		return pTest{nil, clsJMP | jmpJSET | srcK, v}
+	case '|':
+		return not(pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, 0})
+	}
+	return loadEq(1, at, v)
+}
