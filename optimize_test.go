@@ -1,0 +1,137 @@
+package bpfc_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bpfc/bpfc"
+	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/codegen"
+	"github.com/bpfc/bpfc/internal/testpcap"
+)
+
+// primitives the expression generator draws from: one of each kind the
+// compiler lowers, with values that match packets of the test captures.
+var primitives = []string{
+	"ip", "ip6", "arp", "rarp", "tcp", "udp", "icmp", "icmp6", "sctp", "igmp", "pim", "ah", "esp",
+	"vrrp", "stp", "iso", "isis", "l1", "ipx", "atalk", "decnet",
+	"host 127.0.0.1", "host 10.0.0.1", "src host 192.168.1.1", "dst host 8.8.8.8", "host ::1",
+	"net 10.0.0.0/8", "src net 192.168.0.0/16", "dst net 172.16.0.0/12", "net fe80::/10",
+	"ip6 net 2001:db8::/32", "port 53", "port 80", "tcp port 443", "udp port 123", "src port 1024",
+	"dst port 22", "portrange 1-1023", "tcp portrange 8000-9000", "ip proto 17", "ip6 proto 58",
+	"proto 6", "ether proto 0x0800", "ether host ff:ff:ff:ff:ff:ff", "ether src 00:00:00:00:00:00",
+	"broadcast", "multicast", "ip broadcast", "ip multicast", "ip6 multicast",
+	"less 100", "greater 1000", "len > 60", "len <= 1500",
+	"tcp[tcpflags] & tcp-syn != 0", "tcp[13] & 0x12 = 0x12", "icmp[icmptype] = icmp-echo",
+	"ip[0] & 0xf > 5", "ip[2:2] > 1000", "ip[6:2] & 0x1fff = 0", "udp[0:2] = 53", "ether[0] & 1 = 1",
+	"ip[ip[0] & 0xf] = 0", "ip6[6] = 17", "tcp[0:2] > tcp[2:2]", "ip[8] < 64",
+	"ip protochain 6", "ip6 protochain 17",
+	"vlan", "vlan 100", "mpls", "pppoes", "pppoed", "geneve", "llc", "byte 9 = 6",
+}
+
+// randomExpr builds a random boolean expression of depth up to d.
+func randomExpr(r *rand.Rand, d int) string {
+	if d == 0 || r.IntN(3) == 0 {
+		return primitives[r.IntN(len(primitives))]
+	}
+	switch r.IntN(4) {
+	case 0:
+		return "not " + randomExpr(r, d-1)
+	case 1:
+		return "(" + randomExpr(r, d-1) + " and " + randomExpr(r, d-1) + ")"
+	default:
+		return "(" + randomExpr(r, d-1) + " or " + randomExpr(r, d-1) + ")"
+	}
+}
+
+// TestOptimizerDifferential checks that the optimizer never changes which
+// packets a program keeps: random expressions, optimized and not, on the
+// tier-1 captures. The packets are padded with zeros so that no load runs
+// past their end: the optimizer may reorder loads of one value, as
+// libpcap's does, which changes only which load of a truncated packet
+// fails first (the golden tests check those against libpcap itself).
+func TestOptimizerDifferential(t *testing.T) {
+	captures := map[cbpf.LinkType]string{
+		cbpf.LinkEN10MB: "en10mb", cbpf.LinkLinuxSLL: "linux_sll", cbpf.LinkNull: "null",
+		cbpf.LinkRaw: "raw", cbpf.LinkIPv6: "ipv6",
+	}
+	type pkt struct {
+		data []byte
+		wire int
+	}
+	pkts := map[cbpf.LinkType][]pkt{}
+	for lt, name := range captures {
+		f, err := testpcap.Read(filepath.Join("testdata", "pcaps", name+".pcap"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, rec := range f.Records {
+			if lt == cbpf.LinkEN10MB && i%4 != 0 {
+				continue // a quarter of the large capture is plenty
+			}
+			padded := make([]byte, len(rec.Data)+70000)
+			copy(padded, rec.Data)
+			pkts[lt] = append(pkts[lt], pkt{padded, int(rec.Orig)})
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	n := 1500
+	if testing.Short() {
+		n = 100
+	}
+	compared := 0
+	for i := 0; i < n; i++ {
+		expr := randomExpr(r, 5)
+		for lt := range captures {
+			opt, err1 := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.ForSavefile(binary.LittleEndian))
+			raw, err2 := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.ForSavefile(binary.LittleEndian), bpfc.WithOptimize(false))
+			if errors.Is(err2, codegen.ErrTooLong) {
+				continue // the optimizer may make it fit: nothing to compare
+			}
+			if err2 != nil {
+				if err1 == nil {
+					t.Errorf("%v %q: only the unoptimized compile fails: %v", lt, expr, err2)
+				}
+				continue
+			}
+			if err1 != nil {
+				if strings.Contains(err1.Error(), "rejects all packets") {
+					// Then the unoptimized program must keep nothing.
+					vm := mustVM(t, raw)
+					for _, p := range pkts[lt] {
+						if vm.Run(p.data, p.wire) != 0 {
+							t.Errorf("%v %q: refused as rejecting all packets, but unoptimized it keeps one", lt, expr)
+							break
+						}
+					}
+					continue
+				}
+				t.Errorf("%v %q: only the optimized compile fails: %v", lt, expr, err1)
+				continue
+			}
+			vo, vr := mustVM(t, opt), mustVM(t, raw)
+			for j, p := range pkts[lt] {
+				a, b := vo.Run(p.data, p.wire), vr.Run(p.data, p.wire)
+				if (a != 0) != (b != 0) {
+					t.Errorf("%v %q: packet %d: optimized %d, unoptimized %d\n%s", lt, expr, j, a, b, opt)
+					break
+				}
+			}
+			compared++
+		}
+	}
+	t.Logf("%d (expression, link type) pairs compared", compared)
+}
+
+func mustVM(t *testing.T, p *cbpf.Program) *cbpf.VM {
+	t.Helper()
+	vm, err := cbpf.NewVM(p)
+	if err != nil {
+		t.Fatalf("invalid program: %v\n%s", err, p)
+	}
+	return vm
+}
