@@ -35,6 +35,7 @@ import (
 
 	"github.com/bpfc/bpfc"
 	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/codegen"
 	"github.com/bpfc/bpfc/internal/testpcap"
 )
 
@@ -197,7 +198,7 @@ func compare(j job, f *testpcap.File, tcpdump string) result {
 	ours, err := bpfc.Compile(j.expr, bpfc.WithLinkType(lt))
 	if err != nil {
 		r.skip = "bpfc refuses"
-		if errors.Is(err, cbpf.ErrTooLong) {
+		if errors.Is(err, codegen.ErrTooLong) || errors.Is(err, cbpf.ErrTooLong) {
 			r.skip = "bpfc's program is over 4,096 instructions"
 		}
 		return r
