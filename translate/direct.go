@@ -77,8 +77,9 @@ func directTerminal(r bpf.RawInstruction) bool {
 // programs that read the packet between data and data_end. Absolute
 // loads of a straight-line run share one bounds check of their furthest
 // byte, as do indirect loads with the same X. A load past data_end, at a
-// negative offset or past 64 KiB rejects the packet; of the ancillary
-// loads only SKF_AD_ALU_XOR_X is supported. opts may be nil.
+// negative offset or past 64 KiB rejects the packet, as in libpcap's
+// bpf_filter (cbpf.VM.Run); ancillary loads are ErrUnsupported. opts may
+// be nil.
 func Direct(p *cbpf.Program, opts *DirectOptions) (asm.Instructions, error) {
 	if opts == nil {
 		opts = &DirectOptions{}
@@ -312,10 +313,6 @@ func (d *direct) insn(pc int) error {
 		b.emit(asm.Ja.Label(d.nomatch))
 	case cls == clsLD && r.Op&0xe0 == modeABS:
 		if r.K >= cbpf.SKFAdOff {
-			if r.K-cbpf.SKFAdOff == cbpf.SKFAdALUXorX {
-				b.emit(asm.Xor.Reg32(A, X))
-				return nil
-			}
 			return fmt.Errorf("translate: %w", d.pr.errAt(pc, fmt.Errorf("%w: ancillary load in the direct form", ErrUnsupported)))
 		}
 		size, _ := loadSize(r.Op)
