@@ -40,6 +40,7 @@ func newCompileCmd(s *streams) *cobra.Command {
 		dump    int
 		link    string
 		snaplen uint32
+		ef      ebpfFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "compile [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] EXPR...",
@@ -70,6 +71,9 @@ with spaces; an empty expression accepts every packet.
 			if err != nil {
 				return err
 			}
+			if ef.on {
+				return ef.emit(s, p)
+			}
 			return p.Dump(s.out, format)
 		},
 	}
@@ -77,5 +81,6 @@ with spaces; an empty expression accepts every packet.
 	cmd.Flags().StringVarP(&link, "linktype", "y", "EN10MB", "link type, by tcpdump's name (case-insensitive) or number")
 	cmd.Flags().Uint32VarP(&snaplen, "snaplen", "s", cbpf.DefaultSnaplen, "snapshot length the program returns for a packet it keeps")
 	cf.register(cmd)
+	ef.register(cmd)
 	return cmd
 }
