@@ -127,6 +127,10 @@ func genProgram(b []byte) *cbpf.Program {
 // interpreter's verdict (the skb form its very return value, with the
 // kernel's view of SKF_NET_OFF and SKF_LL_OFF loads; the XDP form pass or
 // drop as libpcap's view accepts or rejects).
+//
+// Fuzz briefly (-fuzztime 30s): every input loads and frees two programs,
+// and on Linux 6.18 a sustained rate of ~1,500 JIT allocations and frees a
+// second deadlocked the kernel's BPF JIT allocator on this machine.
 func FuzzTranslate(f *testing.F) {
 	needKernel(f)
 	f.Add([]byte{10, 1, 2, 3, 4, 0, 12, 17, 5, 1, 2}, []byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x08\x00E\x00\x00\x1c\x00\x00\x00\x00\x40\x11\x00\x00\x0a\x00\x00\x01\x0a\x00\x00\x02\x00\x35\x00\x35\x00\x08\x00\x00"), uint16(60))
