@@ -16,6 +16,7 @@ type config struct {
 	netmask    uint32
 	noOptimize bool
 	savefile   bool
+	chainDepth int
 	// nullBigEndian: the file's DLT_NULL families are big-endian.
 	nullBigEndian bool
 	resolver      parser.Resolver
@@ -54,6 +55,12 @@ func ForSavefile(order binary.ByteOrder) Option {
 		c.nullBigEndian = order == binary.BigEndian
 	}
 }
+
+// WithProtochainDepth sets how many headers deep "protochain" looks
+// (default codegen.DefaultProtochainDepth, 140; 0 keeps the default).
+// libpcap walks the chain with a loop the kernel refuses; bpfc unrolls
+// it, so each level costs instructions.
+func WithProtochainDepth(n int) Option { return func(c *config) { c.chainDepth = n } }
 
 // WithResolver sets how host and network names are resolved (default:
 // parser.SystemResolver). A resolver that also implements
@@ -98,11 +105,12 @@ func CompileContext(ctx context.Context, expr string, opts ...Option) (*cbpf.Pro
 		}
 	}
 	return codegen.Compile(e, codegen.Options{
-		LinkType:      cfg.linkType,
-		Snaplen:       cfg.snaplen,
-		Netmask:       cfg.netmask,
-		NoOptimize:    cfg.noOptimize,
-		Savefile:      cfg.savefile,
-		NullBigEndian: cfg.nullBigEndian,
+		LinkType:        cfg.linkType,
+		Snaplen:         cfg.snaplen,
+		Netmask:         cfg.netmask,
+		NoOptimize:      cfg.noOptimize,
+		Savefile:        cfg.savefile,
+		ProtochainDepth: cfg.chainDepth,
+		NullBigEndian:   cfg.nullBigEndian,
 	})
 }

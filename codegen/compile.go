@@ -93,6 +93,13 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	}
 	raw, err := linearize(entry)
 	if err != nil {
+		if errors.Is(err, ErrTooLong) && c.protochainUsed {
+			depth := opts.ProtochainDepth
+			if depth <= 0 {
+				depth = DefaultProtochainDepth
+			}
+			err = fmt.Errorf("%w (protochain is unrolled %d headers deep; a smaller depth makes it shorter)", err, depth)
+		}
 		return nil, err
 	}
 	return cbpf.FromRaw(raw, opts.LinkType, snap), nil

@@ -20,9 +20,10 @@ type compiler struct {
 	offLinkPayload loc
 	proto          func(c *compiler, et uint32) pred
 
-	mplsDepth  int  // MPLS labels seen so far
-	geneveUsed bool // the offset cells of geneve are in use
-	pppoe      bool // inside a PPPoE session: the protocol is PPP's
+	mplsDepth      int  // MPLS labels seen so far
+	geneveUsed     bool // the offset cells of geneve are in use
+	protochainUsed bool
+	pppoe          bool // inside a PPPoE session: the protocol is PPP's
 
 	// savefile is set when compiling for a capture file rather than a
 	// live capture: Linux ancillary data is then unavailable.

@@ -50,6 +50,7 @@ func (c *compiler) protochain(v6 bool, p uint32) pred {
 		return pTest{[]stmt{ldImm(0)}, clsJMP | jmpJEQ | srcK, 1}
 	}
 	is := func(v uint32) pred { return pTest{nil, clsJMP | jmpJEQ | srcK, v} }
+	c.protochainUsed = true
 	depth := c.protochainDepth
 	if depth <= 0 {
 		depth = DefaultProtochainDepth

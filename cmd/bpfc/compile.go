@@ -13,11 +13,13 @@ import (
 // compileFlags are the compiler options shared by compile and filter.
 type compileFlags struct {
 	noOptimize bool
+	chainDepth int
 	file       string
 }
 
 func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&f.noOptimize, "no-optimize", "O", false, "do not run the optimizer (like tcpdump -O)")
+	cmd.Flags().IntVar(&f.chainDepth, "protochain-depth", 0, "how many headers deep protochain looks (default 140)")
 	cmd.Flags().StringVarP(&f.file, "file", "F", "", "read the expression from `FILE` ('#' starts a comment)")
 }
 
@@ -67,7 +69,7 @@ with spaces; an empty expression accepts every packet.
 			case dump >= 3:
 				format = cbpf.FormatDecimal
 			}
-			p, err := compileExpr(s, expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(snaplen), bpfc.WithOptimize(!cf.noOptimize))
+			p, err := compileExpr(s, expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(snaplen), bpfc.WithOptimize(!cf.noOptimize), bpfc.WithProtochainDepth(cf.chainDepth))
 			if err != nil {
 				return err
 			}

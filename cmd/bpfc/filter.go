@@ -302,7 +302,7 @@ func (r *filterRun) compile(expr string, cf compileFlags) error {
 			in.vm = vm
 			continue
 		}
-		p, err := compileExpr(r.s, expr, bpfc.WithLinkType(r.lt), bpfc.WithSnaplen(r.snap), bpfc.WithOptimize(!cf.noOptimize), bpfc.ForSavefile(bo))
+		p, err := compileExpr(r.s, expr, bpfc.WithLinkType(r.lt), bpfc.WithSnaplen(r.snap), bpfc.WithOptimize(!cf.noOptimize), bpfc.WithProtochainDepth(cf.chainDepth), bpfc.ForSavefile(bo))
 		if err != nil {
 			return err
 		}
