@@ -115,6 +115,11 @@ type Config struct {
 	// BlockTimeout is how long the kernel fills a block before handing
 	// it over partly filled (0: DefaultBlockTimeout; rounded to ms).
 	BlockTimeout time.Duration
+	// UserSpaceFilter runs the filter in user space on every packet and
+	// attaches nothing to the socket, as libpcap does when the kernel
+	// cannot run a filter: for kernels that cannot load BPF programs at
+	// the moment. Received then counts every packet.
+	UserSpaceFilter bool
 	// Nanosecond makes packets carry nanosecond timestamps (the default
 	// is microseconds, as tcpdump writes them).
 	Nanosecond bool

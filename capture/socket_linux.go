@@ -51,9 +51,6 @@ type Socket struct {
 
 var _ Source = (*Socket)(nil)
 
-// userSpaceOnly makes SetFilter filter in user space only (tests).
-var userSpaceOnly bool
-
 // ARPHRD_* hardware types (linux/if_arp.h) that decide the link type.
 const (
 	arphrdEther    = 1
@@ -195,7 +192,8 @@ func (s *Socket) LinkType() cbpf.LinkType { return s.lt }
 func (s *Socket) Snaplen() uint32 { return s.cfg.Snaplen }
 
 // SetFilter attaches the classic program p, compiled for LinkType and
-// for a live capture. The kernel runs it (SO_ATTACH_FILTER); on a cooked
+// for a live capture (or, with Config.UserSpaceFilter, runs it in user
+// space). The kernel runs it (SO_ATTACH_FILTER); on a cooked
 // capture it runs KernelProgram(p), or, when p reads header fields the
 // kernel cannot provide, p runs in user space instead, on every packet,
 // as libpcap does. A program longer than cbpf.MaxInstructions is
@@ -218,7 +216,7 @@ func (s *Socket) SetFilter(p *cbpf.Program) error {
 		return s.errorf("%w: %d instructions, the kernel's limit is %d", ErrProgramTooLong, len(raw), cbpf.MaxInstructions)
 	}
 	var user *cbpf.VM
-	if userSpaceOnly {
+	if s.cfg.UserSpaceFilter {
 		if user, err = cbpf.NewVM(p); err != nil {
 			return s.errorf("%w: %w", ErrFilterRefused, err)
 		}

@@ -25,12 +25,15 @@ import (
 // see packets quickly.
 var testConfig = capture.Config{BlockSize: 64 << 10, NumBlocks: 8, BlockTimeout: 5 * time.Millisecond}
 
-// kernelFilters reports whether filters can be attached to sockets
-// here; if not, SetFilter filters in user space and the test says so.
+// userSpace is set when filters cannot be attached to sockets here:
+// tests then filter in user space (Config.UserSpaceFilter) and say so.
+var userSpace bool
+
+// kernelFilters reports whether filters can be attached to sockets.
 func kernelFilters(t *testing.T) bool {
 	if err := netnstest.BPFStuck(); err != nil {
-		capture.SetUserSpaceFilters(true)
-		t.Cleanup(func() { capture.SetUserSpaceFilters(false) })
+		userSpace = true
+		t.Cleanup(func() { userSpace = false })
 		t.Logf("filters run in user space: %v", err)
 		return false
 	}
@@ -42,6 +45,7 @@ func kernelFilters(t *testing.T) bool {
 func openIn(t *testing.T, ns *netnstest.NS, iface, expr string, cfg capture.Config) *capture.Socket {
 	t.Helper()
 	var s *capture.Socket
+	cfg.UserSpaceFilter = userSpace
 	err := ns.Do(func() error {
 		var err error
 		s, err = capture.Open(iface, &cfg)
@@ -423,7 +427,9 @@ func TestFilterRefused(t *testing.T) {
 	ns := netnstest.New(t)
 	kernelFilters(t)
 	var s *capture.Socket
-	if err := ns.Do(func() (err error) { s, err = capture.Open(ns.B, &testConfig); return }); err != nil {
+	cfg := testConfig
+	cfg.UserSpaceFilter = userSpace
+	if err := ns.Do(func() (err error) { s, err = capture.Open(ns.B, &cfg); return }); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()

@@ -89,6 +89,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newAsmCmd(s),
 		newCompileCmd(s),
 		newFilterCmd(s),
+		newCaptureCmd(s),
 	)
 	return root
 }
