@@ -19,6 +19,7 @@ import (
 
 	"github.com/bpfc/bpfc"
 	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/ebpf"
 	"github.com/bpfc/bpfc/internal/netnstest"
 )
 
@@ -261,6 +262,101 @@ func TestCaptureErrors(t *testing.T) {
 			}
 			if _, err := os.Stat(file); err == nil {
 				t.Errorf("%s was created", file)
+			}
+		})
+	}
+}
+
+// readData returns the packets' bytes in a pcap file.
+func readData(t *testing.T, file string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, r := range splitPcap(t, b).records {
+		out = append(out, r[16:])
+	}
+	return out
+}
+
+// captureFrames runs bpfc capture with args on B while the test frames
+// are sent from A, stops it with SIGTERM, and returns what it wrote.
+func captureFrames(t *testing.T, ns *netnstest.NS, args []string, also func()) [][]byte {
+	t.Helper()
+	send := ns.Sender(t, ns.A)
+	frames, err := netnstest.Frames(ns.MACA, ns.MACB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "bpfc.pcap")
+	args = append([]string{"-i", ns.B, "-w", file, "--block-timeout", "5ms"}, args...)
+	code, _, stderr := captureRun(t, ns, args, func() {
+		if also != nil {
+			also()
+		}
+		for _, f := range frames {
+			send.Send(f.Data)
+		}
+		time.Sleep(200 * time.Millisecond)
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	})
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	return readData(t, file)
+}
+
+var sideExprs = []string{"", "udp", "udp port 53 or arp", "not ip", "tcp[tcpflags] & tcp-syn != 0", "inbound", "greater 200", "ip6 or icmp"}
+
+// TestCaptureBesideTcpdump captures with tcpdump and bpfc on the same
+// veth and traffic, at the same time: they keep the same packets.
+func TestCaptureBesideTcpdump(t *testing.T) {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		t.Skip("needs tcpdump")
+	}
+	ns := liveNS(t, true)
+	for _, expr := range sideExprs {
+		t.Run(expr, func(t *testing.T) {
+			tdFile := filepath.Join(t.TempDir(), "tcpdump.pcap")
+			td := ns.Command("tcpdump", "-i", ns.B, "-U", "-w", tdFile, "--immediate-mode", expr)
+			tdErr := newWatchBuffer()
+			td.Stderr = tdErr
+			if err := td.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { td.Process.Kill(); td.Wait() })
+			got := captureFrames(t, ns, []string{expr}, func() {
+				select {
+				case <-tdErr.listening:
+				case <-time.After(10 * time.Second):
+					t.Errorf("tcpdump did not start: %s", tdErr.String())
+				}
+			})
+			td.Process.Signal(syscall.SIGINT)
+			td.Wait()
+			want := readData(t, tdFile)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("tcpdump (-) and bpfc (+) kept different packets:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCaptureEBPF: with --ebpf the same packets are kept as with the
+// classic filter.
+func TestCaptureEBPF(t *testing.T) {
+	ns := liveNS(t, true)
+	if err := ebpf.Supported(); err != nil {
+		t.Skip(err)
+	}
+	for _, expr := range sideExprs {
+		t.Run(expr, func(t *testing.T) {
+			classic := captureFrames(t, ns, []string{expr}, nil)
+			translated := captureFrames(t, ns, []string{"--ebpf", expr}, nil)
+			if diff := cmp.Diff(classic, translated); diff != "" {
+				t.Errorf("classic (-) and eBPF (+) kept different packets:\n%s", diff)
 			}
 		})
 	}
