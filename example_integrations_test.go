@@ -11,6 +11,8 @@
 package bpfc_test
 
 import (
+	"github.com/bpfc/bpfc/internal/testenv"
+
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
@@ -226,6 +228,7 @@ func TestIntegrations(t *testing.T) {
 
 // requireNetRaw skips the test unless it may open packet and raw sockets.
 func requireNetRaw(t *testing.T) {
+	testenv.RequireKernelBPF(t)
 	t.Helper()
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
 	if err != nil {

@@ -3,6 +3,8 @@
 package cbpf
 
 import (
+	"github.com/bpfc/bpfc/internal/testenv"
+
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,6 +35,7 @@ func kernelAttach(fd int, raw []bpf.RawInstruction) error {
 }
 
 func udpSocket(t *testing.T) int {
+	testenv.RequireKernelBPF(t)
 	t.Helper()
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
 	if err != nil {
@@ -111,6 +114,7 @@ type loopback struct {
 }
 
 func newLoopback(t *testing.T) *loopback {
+	testenv.RequireKernelBPF(t)
 	rx, tx := udpSocket(t), udpSocket(t)
 	lo := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
 	if err := unix.Bind(rx, lo); err != nil {

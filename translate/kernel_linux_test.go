@@ -1,6 +1,8 @@
 package translate_test
 
 import (
+	"github.com/bpfc/bpfc/internal/testenv"
+
 	"context"
 	"net/netip"
 
@@ -14,6 +16,7 @@ import (
 // needKernel skips the test when this process cannot load and test-run
 // eBPF programs (not root, or a kernel without bpf()).
 func needKernel(t testing.TB) {
+	testenv.RequireKernelBPF(t)
 	t.Helper()
 	if err := ebpf.Supported(); err != nil {
 		if errors.Is(err, ebpf.ErrPermission) || errors.Is(err, ebpf.ErrNotSupported) {
