@@ -1,6 +1,8 @@
 package capture_test
 
 import (
+	"github.com/bpfc/bpfc/internal/testenv"
+
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -31,7 +33,7 @@ var userSpace bool
 
 // kernelFilters reports whether filters can be attached to sockets.
 func kernelFilters(t *testing.T) bool {
-	if err := netnstest.BPFStuck(); err != nil {
+	if err := testenv.KernelBPFWedged(); err != nil {
 		userSpace = true
 		t.Cleanup(func() { userSpace = false })
 		t.Logf("filters run in user space: %v", err)

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"github.com/bpfc/bpfc/internal/testenv"
+
 	"bytes"
 	"os"
 	"os/exec"
@@ -55,7 +57,7 @@ func (w *watchBuffer) String() string {
 // test skips, when it needs the kernel).
 func liveNS(t *testing.T, needKernel bool) *netnstest.NS {
 	ns := netnstest.New(t)
-	if err := netnstest.BPFStuck(); err != nil {
+	if err := testenv.KernelBPFWedged(); err != nil {
 		if needKernel {
 			t.Skip(err)
 		}
