@@ -130,6 +130,10 @@ func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.layer == LayerIPv4L4 && base.reg < 0 {
+		// ldxb 4*([nl]&0xf) leaves A alone: no spill needed.
+		return append(out, ldxMSH(base.off), aluX(aluADD), tax(), ldInd(e.size, base.off)), nil
+	}
 	if e.layer == LayerIPv4L4 || base.reg >= 0 {
 		// A += X, where X is the IPv4 header length (and/or the base
 		// offset in its cell); A must be kept while X is computed.

@@ -153,7 +153,7 @@ func (o *optimizer) valueKey(b *block) int {
 		return k
 	}
 	k := -1
-	if !b.ret && b.jop != clsJMP|jmpJA && b.jop&srcX == 0 && selfContained(b.stmts) {
+	if !b.ret && b.jop != clsJMP|jmpJA && b.jop&srcX == 0 && pure(b.stmts) {
 		var sb strings.Builder
 		for _, s := range b.stmts {
 			sb.WriteString(strconv.FormatUint(uint64(s.op), 16))
@@ -173,28 +173,48 @@ func (o *optimizer) valueKey(b *block) int {
 	return k
 }
 
+// pure reports whether code is self-contained and stores nothing: a test
+// made of it can be skipped without losing anything but its outcome.
+func pure(code []stmt) bool {
+	for _, s := range code {
+		if s.op&0x07 == clsST || s.op&0x07 == clsSTX {
+			return false
+		}
+	}
+	return selfContained(code)
+}
+
 // selfContained reports whether code defines A before reading it, reads
-// X and scratch cells only after setting them, stores nothing, and ends
-// with A set.
+// X and scratch cells only after setting them (in code), and ends with A
+// set: it needs nothing from the code before it.
 func selfContained(code []stmt) bool {
 	if len(code) == 0 {
 		return false
 	}
 	var a, x bool
+	var mem uint16
 	for _, s := range code {
 		switch s.op & 0x07 {
 		case clsLD:
-			if s.op&0xe0 == modeIND && !x || s.op&0xe0 == modeMEM {
+			if s.op&0xe0 == modeIND && !x || s.op&0xe0 == modeMEM && mem&(1<<(s.k&15)) == 0 {
 				return false
 			}
 			a = true
 		case clsLDX:
-			if s.op&0xe0 == modeMEM {
+			if s.op&0xe0 == modeMEM && mem&(1<<(s.k&15)) == 0 {
 				return false
 			}
 			x = true
-		case clsST, clsSTX:
-			return false
+		case clsST:
+			if !a {
+				return false
+			}
+			mem |= 1 << (s.k & 15)
+		case clsSTX:
+			if !x {
+				return false
+			}
+			mem |= 1 << (s.k & 15)
 		case clsALU:
 			if !a || s.op&srcX != 0 && !x {
 				return false
