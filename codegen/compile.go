@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/net/bpf"
+
 	"github.com/bpfc/bpfc/cbpf"
 	"github.com/bpfc/bpfc/parser"
 )
@@ -80,9 +82,21 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if !opts.NoOptimize && p == pFalse {
 		return nil, ErrRejectsAll
 	}
-	if c.geneveUsed {
-		p = pSeq{genevePrologue(), p}
+	raw, err := c.build(p, snap, opts)
+	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRaw(raw), cbpf.ErrScratchUninit) {
+		// A path reads geneve's offset cells without going through
+		// geneve ("geneve or ip"): start by zeroing them.
+		raw, err = c.build(pSeq{genevePrologue(), p}, snap, opts)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return cbpf.FromRaw(raw, opts.LinkType, snap), nil
+}
+
+// build lowers p into blocks, optimizes them unless told not to, and
+// lays them out.
+func (c *compiler) build(p pred, snap uint32, opts Options) ([]bpf.RawInstruction, error) {
 	g := newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
@@ -92,17 +106,14 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		}
 	}
 	raw, err := linearize(entry)
-	if err != nil {
-		if errors.Is(err, ErrTooLong) && c.protochainUsed {
-			depth := opts.ProtochainDepth
-			if depth <= 0 {
-				depth = DefaultProtochainDepth
-			}
-			err = fmt.Errorf("%w (protochain is unrolled %d headers deep; a smaller depth makes it shorter)", err, depth)
+	if err != nil && errors.Is(err, ErrTooLong) && c.protochainUsed {
+		depth := opts.ProtochainDepth
+		if depth <= 0 {
+			depth = DefaultProtochainDepth
 		}
-		return nil, err
+		err = fmt.Errorf("%w (protochain is unrolled %d headers deep; a smaller depth makes it shorter)", err, depth)
 	}
-	return cbpf.FromRaw(raw, opts.LinkType, snap), nil
+	return raw, err
 }
 
 // errorAt records a refusal at the position of n.

@@ -25,9 +25,9 @@ func (c *compiler) geneve(vni int64) pred {
 	l4 := func(size int, off uint32) []stmt { return append(c.l4X(), ldInd(size, nl.off+off)) }
 	v4 := and(c.netProto(etherIP), loadEq(1, c.nl(ipv4Proto), protoUDP), c.notFragment(),
 		cmp(l4(2, 2), cmpEQ, geneveUDPPort),
-		cmp(append(l4(1, 8), aluK(aluAND, 0xc0)), cmpEQ, 0))
+		maskTest(l4(1, 8), 0xc0, 0))
 	if vni >= 0 {
-		v4 = and(v4, cmp(append(l4(4, 12), aluK(aluAND, 0xffffff00)), cmpEQ, uint32(vni)<<8))
+		v4 = and(v4, maskTest(l4(4, 12), 0xffffff00, uint32(vni)<<8))
 	}
 	v4 = and(v4, pSeq{append(c.l4X(), txa()), pTrue})
 
