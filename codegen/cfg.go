@@ -12,6 +12,8 @@ type block struct {
 	jop    uint16
 	k      uint32
 	jt, jf *block
+	// seen marks the walk that last visited the block (see nextEpoch).
+	seen uint64
 	// fallsThrough is set by the layout on an unconditional block placed
 	// right before its successor: it needs no ja.
 	fallsThrough bool

@@ -3,6 +3,7 @@ package codegen
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"golang.org/x/net/bpf"
 
@@ -138,12 +139,17 @@ func place(order []*block, owned map[*block][]*trampoline) map[*block]int {
 	return start
 }
 
+// nextEpoch numbers the graph walks: a block visited by walk n has seen
+// == n. Blocks belong to one compilation, so concurrent compilations never
+// share one; the counter itself is atomic.
+var nextEpoch atomic.Uint64
+
 // layoutOrder returns the blocks reachable from entry, each before all of
 // its successors; return blocks come last, accept before reject.
 func layoutOrder(entry *block) []*block {
 	var post []*block
 	var rets []*block
-	seen := make(map[*block]bool)
+	epoch := nextEpoch.Add(1)
 	// Iterative depth-first search; the false successor is visited last
 	// so that it tends to be placed right after its block, like libpcap.
 	type frame struct {
@@ -151,7 +157,7 @@ func layoutOrder(entry *block) []*block {
 		state int
 	}
 	stack := []frame{{entry, 0}}
-	seen[entry] = true
+	entry.seen = epoch
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		b := top.b
@@ -172,8 +178,8 @@ func layoutOrder(entry *block) []*block {
 			continue
 		}
 		top.state++
-		if !seen[next] {
-			seen[next] = true
+		if next.seen != epoch {
+			next.seen = epoch
 			stack = append(stack, frame{next, 0})
 		}
 	}

@@ -44,24 +44,74 @@ type testOutcome struct {
 	taken bool
 }
 
-// facts maps a value (the key of the code that computes it) to its fact.
-type facts map[int]fact
+// facts is what is known on an edge: for each value (the key of the code
+// that computes it), a fact. It is a persistent list, newest first, so
+// that an edge adds a fact without copying what it inherits; get finds
+// the newest fact of a key.
+type facts struct {
+	head *factNode
+	n    int
+}
 
-func (f facts) clone() facts {
-	out := make(facts, len(f))
-	for k, v := range f {
-		out[k] = v
+type factNode struct {
+	key  int
+	f    fact
+	next *factNode
+}
+
+// maxFacts bounds a list before it is compacted to one node per key.
+const maxFacts = 64
+
+func (fs facts) get(k int) (fact, bool) {
+	for n := fs.head; n != nil; n = n.next {
+		if n.key == k {
+			return n.f, true
+		}
 	}
+	return fact{}, false
+}
+
+// with returns fs with k's fact set to f.
+func (fs facts) with(k int, f fact) facts {
+	out := facts{&factNode{k, f, fs.head}, fs.n + 1}
+	if out.n > maxFacts {
+		out = out.compact()
+	}
+	return out
+}
+
+// each calls fn with the newest fact of each key.
+func (fs facts) each(fn func(k int, f fact)) {
+	var seen []int
+	for n := fs.head; n != nil; n = n.next {
+		dup := false
+		for _, k := range seen {
+			if k == n.key {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			seen = append(seen, n.key)
+			fn(n.key, n.f)
+		}
+	}
+}
+
+func (fs facts) compact() facts {
+	var out facts
+	fs.each(func(k int, f fact) { out = facts{&factNode{k, f, out.head}, out.n + 1} })
 	return out
 }
 
 // meet keeps what both a and b know.
 func meet(a, b facts) facts {
 	out := facts{}
-	for k, fa := range a {
-		fb, ok := b[k]
+	set := func(k int, f fact) { out = facts{&factNode{k, f, out.head}, out.n + 1} }
+	a.each(func(k int, fa fact) {
+		fb, ok := b.get(k)
 		if !ok {
-			continue
+			return
 		}
 		var common []testOutcome
 		for _, x := range fa.tests {
@@ -73,11 +123,11 @@ func meet(a, b facts) facts {
 			}
 		}
 		if len(common) > 0 {
-			out[k] = fact{tests: common}
+			set(k, fact{tests: common})
 		}
 		switch {
 		case fa.isEq && fb.isEq && fa.eq == fb.eq:
-			out[k] = fact{isEq: true, eq: fa.eq, tests: common}
+			set(k, fact{isEq: true, eq: fa.eq, tests: common})
 		case !fa.isEq && !fb.isEq:
 			var n []uint32
 			for _, x := range fa.neq {
@@ -89,7 +139,7 @@ func meet(a, b facts) facts {
 				}
 			}
 			if len(n) > 0 {
-				out[k] = fact{neq: n, tests: common}
+				set(k, fact{neq: n, tests: common})
 			}
 		case fa.isEq && !fb.isEq && contains(fb.neq, fa.eq) == false:
 			// a: v == e; b: v not in set. Both imply v != x for x in the
@@ -101,7 +151,7 @@ func meet(a, b facts) facts {
 				}
 			}
 			if len(n) > 0 {
-				out[k] = fact{neq: n, tests: common}
+				set(k, fact{neq: n, tests: common})
 			}
 		case !fa.isEq && fb.isEq && !contains(fa.neq, fb.eq):
 			var n []uint32
@@ -111,10 +161,10 @@ func meet(a, b facts) facts {
 				}
 			}
 			if len(n) > 0 {
-				out[k] = fact{neq: n, tests: common}
+				set(k, fact{neq: n, tests: common})
 			}
 		}
-	}
+	})
 	return out
 }
 
@@ -271,25 +321,22 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 	if k < 0 {
 		return in
 	}
-	out := in.clone()
+	cur, _ := in.get(k)
 	if op := b.jop & 0xf0; op != jmpJEQ {
-		f := out[k]
-		if len(f.tests) < maxTests {
-			f.tests = append(append([]testOutcome(nil), f.tests...), testOutcome{op, b.k, taken})
-			out[k] = f
+		if len(cur.tests) >= maxTests {
+			return in
 		}
-		return out
+		cur.tests = append(append([]testOutcome(nil), cur.tests...), testOutcome{op, b.k, taken})
+		return in.with(k, cur)
 	}
 	if taken {
-		out[k] = fact{isEq: true, eq: b.k, tests: out[k].tests}
-		return out
+		return in.with(k, fact{isEq: true, eq: b.k, tests: cur.tests})
 	}
-	f := out[k]
-	if !f.isEq && len(f.neq) < maxNeq && !contains(f.neq, b.k) {
-		f.neq = append(append([]uint32(nil), f.neq...), b.k)
-		out[k] = f
+	if cur.isEq || len(cur.neq) >= maxNeq || contains(cur.neq, b.k) {
+		return in
 	}
-	return out
+	cur.neq = append(append([]uint32(nil), cur.neq...), b.k)
+	return in.with(k, cur)
 }
 
 // thread performs jump threading over the graph from entry, in
@@ -341,7 +388,7 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 			t = t.jt
 			continue
 		}
-		fk, ok := f[k]
+		fk, ok := f.get(k)
 		if !ok {
 			return t, f
 		}
