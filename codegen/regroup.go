@@ -22,9 +22,17 @@ import (
 // registers from one block to the next (protochain, geneve) keeps its
 // place.
 
-// setTreeMin is the smallest set compiled as a tree; smaller sets stay a
-// chain of jeq, which is as short and as fast.
-const setTreeMin = 6
+// Set tests: a set of fewer than setTreeMin values stays a chain of jeq
+// (the shortest code, and libpcap's); a larger one becomes a balanced tree
+// of jgt whose leaves are chains of at most setLeafMax jeq. A leaf that
+// long keeps the tree's extra jgt to about n/setLeafMax, so the program
+// stays shorter than libpcap's chain (whose far jumps need `ja`
+// trampolines), while a packet runs about log2(n/setLeafMax)+setLeafMax
+// tests instead of n.
+const (
+	setTreeMin = 32
+	setLeafMax = 16
+)
 
 // regroup rewrites p's disjunctions as described above.
 func regroup(p pred) pred {
@@ -184,7 +192,7 @@ func setTest(prep []stmt, vals []uint32) pred {
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
 	var tree func(s []uint32) pred
 	tree = func(s []uint32) pred {
-		if len(s) < 4 {
+		if len(s) <= setLeafMax {
 			out := pred(pFalse)
 			for _, v := range s {
 				out = or(out, cmp(prep, cmpEQ, v))
