@@ -25,9 +25,6 @@ type block struct {
 	retK uint32
 }
 
-// isRet reports whether b ends the program.
-func (b *block) isRet() bool { return b.ret }
-
 // graph owns the blocks of one program being generated.
 type graph struct {
 	blocks []*block

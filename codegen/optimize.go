@@ -141,7 +141,7 @@ func meet(a, b facts) facts {
 			if len(n) > 0 {
 				set(k, fact{neq: n, tests: common})
 			}
-		case fa.isEq && !fb.isEq && contains(fb.neq, fa.eq) == false:
+		case fa.isEq && !fb.isEq && !contains(fb.neq, fa.eq):
 			// a: v == e; b: v not in set. Both imply v != x for x in the
 			// set other than e.
 			var n []uint32
@@ -605,13 +605,4 @@ func symStep(s stmt, a, x string) (string, string) {
 		return a, a
 	}
 	return a, x
-}
-
-func usesX(code []stmt) bool {
-	for _, s := range code {
-		if s.op&0x07 == clsLD && s.op&0xe0 == modeIND || s.op&srcX != 0 && s.op&0x07 == clsALU || s.op == clsMISC|miscTXA {
-			return true
-		}
-	}
-	return false
 }

@@ -204,9 +204,8 @@ type direct struct {
 	match, nomatch string
 	lenSrc         LenSource
 
-	// The current run's indirect loads: groups by the X they use.
-	groups  map[int]*indGroup // by the first load's pc
-	group   *indGroup         // the group of the X now in force, if checked
+	// The current run's indirect loads, grouped by the X they use.
+	group   *indGroup // the group of the X now in force, if checked
 	groupOf map[int]*indGroup
 }
 
