@@ -66,17 +66,16 @@ func LookupService(name string) (port uint16, protos ServiceProtos, ok bool) {
 // \NAME` and `protochain \NAME`.
 //
 // Debian lists one protocol whose number does not fit a byte, mptcp (262,
-// used only inside Linux); LookupProtocol reports it unknown, while libpcap
-// accepts `ip proto \mptcp` and compares the protocol byte with 262, which
-// matches no packet.
-func LookupProtocol(name string) (num uint8, ok bool) {
+// used only inside Linux); like libpcap, bpfc takes it, and the test of the
+// protocol byte against 262 matches no packet.
+func LookupProtocol(name string) (num uint16, ok bool) {
 	i, ok := slices.BinarySearchFunc(protocols[:], name, func(p protocol, name string) int {
 		return cmp.Compare(p.name, name)
 	})
-	if !ok || protocols[i].num > 0xff {
+	if !ok {
 		return 0, false
 	}
-	return uint8(protocols[i].num), true
+	return uint16(protocols[i].num), true
 }
 
 // LookupEtherProto resolves an Ethernet type name from libpcap's built-in
