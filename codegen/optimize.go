@@ -1,8 +1,7 @@
 package codegen
 
 import (
-	"strconv"
-	"strings"
+	"slices"
 )
 
 // The optimizer works on the block graph, which is acyclic. Its passes:
@@ -179,13 +178,14 @@ func contains(s []uint32, v uint32) bool {
 
 // optimizer holds the state of one optimization.
 type optimizer struct {
-	keys map[string]int // value keys, interned
-	key  map[*block]int // each pure test block's value key (-1: not pure)
+	keys  map[uint64][]internedCode // value keys, interned by hash
+	nkeys int
+	key   map[*block]int // each pure test block's value key (-1: not pure)
 }
 
 // optimize returns the entry of an equivalent, smaller graph.
 func optimize(entry *block) *block {
-	o := &optimizer{keys: map[string]int{}, key: map[*block]int{}}
+	o := &optimizer{keys: map[uint64][]internedCode{}, key: map[*block]int{}}
 	entry = o.thread(entry)
 	entry = o.collapse(entry)
 	entry = mergeIdentical(entry)
@@ -193,6 +193,12 @@ func optimize(entry *block) *block {
 	// Without their reloads, blocks that test the value they are handed
 	// may now be identical: merge again.
 	return mergeIdentical(entry)
+}
+
+// internedCode is one interned value key: the code and its number.
+type internedCode struct {
+	code []stmt
+	id   int
 }
 
 // valueKey returns the key of the value a test block computes before its
@@ -204,20 +210,18 @@ func (o *optimizer) valueKey(b *block) int {
 	}
 	k := -1
 	if !b.ret && b.jop != clsJMP|jmpJA && b.jop&srcX == 0 && pure(b.stmts) {
-		var sb strings.Builder
-		for _, s := range b.stmts {
-			sb.WriteString(strconv.FormatUint(uint64(s.op), 16))
-			sb.WriteByte(':')
-			sb.WriteString(strconv.FormatUint(uint64(s.k), 16))
-			sb.WriteByte(';')
+		h := stmtsHash(b.stmts)
+		for _, e := range o.keys[h] {
+			if slices.Equal(e.code, b.stmts) {
+				k = e.id
+				break
+			}
 		}
-		ks := sb.String()
-		id, ok := o.keys[ks]
-		if !ok {
-			id = len(o.keys)
-			o.keys[ks] = id
+		if k < 0 {
+			k = o.nkeys
+			o.nkeys++
+			o.keys[h] = append(o.keys[h], internedCode{b.stmts, k})
 		}
-		k = id
 	}
 	o.key[b] = k
 	return k
@@ -449,21 +453,8 @@ func addIn(in map[*block]facts, b *block, f facts) {
 // successors, from the returns up, and returns the entry.
 func mergeIdentical(entry *block) *block {
 	order := layoutOrder(entry)
-	canon := map[string]*block{}
+	canon := map[blockSig][]*block{}
 	repl := map[*block]*block{}
-	sig := func(b *block) string {
-		var sb strings.Builder
-		for _, s := range b.stmts {
-			sb.WriteString(strconv.FormatUint(uint64(s.op), 16) + ":" + strconv.FormatUint(uint64(s.k), 16) + ";")
-		}
-		if b.ret {
-			sb.WriteString("ret" + strconv.FormatBool(b.retA) + strconv.FormatUint(uint64(b.retK), 16))
-			return sb.String()
-		}
-		sb.WriteString(strconv.FormatUint(uint64(b.jop), 16) + ":" + strconv.FormatUint(uint64(b.k), 16))
-		sb.WriteString("|" + strconv.Itoa(b.jt.id) + "|" + strconv.Itoa(b.jf.id))
-		return sb.String()
-	}
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
 		if !b.ret {
@@ -474,17 +465,43 @@ func mergeIdentical(entry *block) *block {
 				b.jf = r
 			}
 		}
-		s := sig(b)
-		if c, ok := canon[s]; ok && c != b {
-			repl[b] = c
-			continue
+		sig := signature(b)
+		same := false
+		for _, c := range canon[sig] {
+			if c != b && slices.Equal(c.stmts, b.stmts) {
+				repl[b] = c
+				same = true
+				break
+			}
 		}
-		canon[s] = b
+		if !same {
+			canon[sig] = append(canon[sig], b)
+		}
 	}
 	if r, ok := repl[entry]; ok {
 		return r
 	}
 	return entry
+}
+
+// blockSig identifies a block up to its statements, which are only
+// hashed: blocks with the same signature are compared in full.
+type blockSig struct {
+	stmts     uint64
+	n         int
+	jop       uint16
+	k         uint32
+	jt, jf    *block
+	ret, retA bool
+	retK      uint32
+}
+
+func signature(b *block) blockSig {
+	sig := blockSig{stmts: stmtsHash(b.stmts), n: len(b.stmts), ret: b.ret, retA: b.retA, retK: b.retK}
+	if !b.ret {
+		sig.jop, sig.k, sig.jt, sig.jf = b.jop, b.k, b.jt, b.jf
+	}
+	return sig
 }
 
 // dropRedundantLoads removes, from a test block, the loads of a value
@@ -503,52 +520,78 @@ func dropRedundantLoads(entry *block) {
 			preds[b.jf] = append(preds[b.jf], b)
 		}
 	}
-	// outA/outX: a description of the value a block leaves in A / X.
-	outA := map[*block]string{}
-	outX := map[*block]string{}
+	// outA/outX: the value number of what a block leaves in A / X.
+	vn := valueNumbers{}
+	outA := map[*block]vnum{}
+	outX := map[*block]vnum{}
 	for _, b := range order {
 		if b.ret {
 			continue
 		}
-		var inA, inX string
+		var inA, inX vnum
 		ps := preds[b]
 		if b != entry && len(ps) > 0 {
 			inA, inX = outA[ps[0]], outX[ps[0]]
 			for _, p := range ps[1:] {
 				if outA[p] != inA {
-					inA = ""
+					inA = 0
 				}
 				if outX[p] != inX {
-					inX = ""
+					inX = 0
 				}
 			}
 		}
-		a, x := trackRegs(b, inA, inX)
+		a, x := vn.trackRegs(b, inA, inX)
 		outA[b], outX[b] = a, x
 	}
 }
 
+// A vnum numbers a value a register can hold: equal numbers, equal
+// values. 0 is unknown.
+type vnum int32
+
+// valueExpr is how a value is computed: a load (of the packet, a constant
+// or the length) or an operation on other values.
+type valueExpr struct {
+	op   uint16
+	k    uint32
+	a, x vnum
+}
+
+// valueNumbers interns valueExprs.
+type valueNumbers map[valueExpr]vnum
+
+func (vn valueNumbers) of(e valueExpr) vnum {
+	if n, ok := vn[e]; ok {
+		return n
+	}
+	n := vnum(len(vn) + 1)
+	vn[e] = n
+	return n
+}
+
 // trackRegs drops from b the code that recomputes what A and X already
-// hold (inA, inX: symbolic descriptions, "" when unknown), and returns
-// what b leaves in A and X. A whole test prep that computes the value
-// already in A goes; otherwise single loads that reload what their
-// register holds go. Reloading the same bytes cannot fail where the first
-// load succeeded, so no packet's fate changes.
-func trackRegs(b *block, inA, inX string) (string, string) {
+// hold (inA, inX), and returns what b leaves in A and X. A whole test
+// prep that computes the value already in A goes; otherwise single loads
+// that reload what their register holds go. Reloading the same bytes
+// cannot fail where the first load succeeded, so no packet's fate
+// changes.
+func (vn valueNumbers) trackRegs(b *block, inA, inX vnum) (vnum, vnum) {
 	if b.jop == clsJMP|jmpJA {
 		// Unconditional blocks come from code that carries registers on
 		// purpose; leave them alone.
-		return "", ""
+		return 0, 0
 	}
 	if selfContained(b.stmts) {
-		a, x, wroteX := "", "", false
+		var a, x vnum
+		wroteX := false
 		for _, s := range b.stmts {
-			a, x = symStep(s, a, x)
+			a, x = vn.step(s, a, x)
 			if s.op&0x07 == clsLDX || s.op == clsMISC|miscTAX {
 				wroteX = true
 			}
 		}
-		if a != "" && a == inA && (!wroteX || x == inX) {
+		if a != 0 && a == inA && (!wroteX || x == inX) {
 			b.stmts = nil
 			return inA, inX
 		}
@@ -556,9 +599,9 @@ func trackRegs(b *block, inA, inX string) (string, string) {
 	a, x := inA, inX
 	kept := b.stmts[:0]
 	for _, s := range b.stmts {
-		na, nx := symStep(s, a, x)
+		na, nx := vn.step(s, a, x)
 		isLoad := s.op&0x07 == clsLD || s.op&0x07 == clsLDX
-		if isLoad && na == a && nx == x && (a != "" || s.op&0x07 == clsLDX) && (x != "" || s.op&0x07 == clsLD) {
+		if isLoad && na == a && nx == x && (a != 0 || s.op&0x07 == clsLDX) && (x != 0 || s.op&0x07 == clsLD) {
 			continue // reloads what the register holds
 		}
 		kept = append(kept, s)
@@ -568,36 +611,36 @@ func trackRegs(b *block, inA, inX string) (string, string) {
 	return a, x
 }
 
-// symStep describes the registers after s, from their descriptions before
-// ("" is unknown).
-func symStep(s stmt, a, x string) (string, string) {
-	k := strconv.Itoa(int(s.op)) + ":" + strconv.FormatUint(uint64(s.k), 10)
+// step returns the value numbers of A and X after s, from those before
+// (0 is unknown; a store leaves both alone).
+func (vn valueNumbers) step(s stmt, a, x vnum) (vnum, vnum) {
 	switch s.op & 0x07 {
 	case clsLD:
 		switch s.op & 0xe0 {
 		case modeABS, modeIMM, modeLEN:
-			return "L" + k, x
+			return vn.of(valueExpr{op: s.op, k: s.k}), x
 		case modeIND:
-			if x == "" {
-				return "", x
+			if x == 0 {
+				return 0, x
 			}
-			return "I" + k + "@(" + x + ")", x
+			return vn.of(valueExpr{op: s.op, k: s.k, x: x}), x
 		}
-		return "", x
+		return 0, x
 	case clsLDX:
 		switch s.op & 0xe0 {
 		case modeMSH, modeIMM, modeLEN:
-			return a, "X" + k
+			return a, vn.of(valueExpr{op: s.op, k: s.k})
 		}
-		return a, ""
+		return a, 0
 	case clsALU:
-		if a == "" || s.op&srcX != 0 && x == "" {
-			return "", x
+		if a == 0 || s.op&srcX != 0 && x == 0 {
+			return 0, x
 		}
+		e := valueExpr{op: s.op, k: s.k, a: a}
 		if s.op&srcX != 0 {
-			return "(" + a + ")" + k + "(" + x + ")", x
+			e.k, e.x = 0, x
 		}
-		return "(" + a + ")" + k, x
+		return vn.of(e), x
 	case clsMISC:
 		if s.op&0xf8 == miscTXA {
 			return x, x

@@ -1,9 +1,8 @@
 package codegen
 
 import (
+	"slices"
 	"sort"
-	"strconv"
-	"strings"
 )
 
 // Regrouping of long disjunctions, the optimizer's first step, on preds:
@@ -93,36 +92,39 @@ func movable(p pred) bool {
 // into set tests.
 func regroupOr(terms []pred) pred {
 	type group struct {
+		leaf  bool // a lone test, which joins the set tests below
 		head  pred
 		rests []pred
-		whole bool // a term was the head alone: the group is just the head
 	}
-	var order []string
-	groups := map[string]*group{}
+	var order []*group
+	groups := map[uint64][]*group{}
+	find := func(leaf bool, head pred) *group {
+		h := predHash(head)
+		if leaf {
+			h = ^h
+		}
+		for _, g := range groups[h] {
+			if g.leaf == leaf && predEqual(g.head, head) {
+				return g
+			}
+		}
+		g := &group{leaf: leaf, head: head}
+		groups[h] = append(groups[h], g)
+		order = append(order, g)
+		return g
+	}
 	for _, t := range terms {
 		cs := flattenAnd(t, nil)
 		if len(cs) < 2 {
-			// A lone test: it joins the set tests below, not a group.
-			k := "leaf:" + predKey(t)
-			if _, ok := groups[k]; !ok {
-				order = append(order, k)
-				groups[k] = &group{head: t, whole: true}
-			}
+			find(true, t)
 			continue
 		}
-		k := predKey(cs[0])
-		g, ok := groups[k]
-		if !ok {
-			g = &group{head: cs[0]}
-			groups[k] = g
-			order = append(order, k)
-		}
+		g := find(false, cs[0])
 		g.rests = append(g.rests, and(cs[1:]...))
 	}
 	var out []pred
-	for _, k := range order {
-		g := groups[k]
-		if g.whole || len(g.rests) == 0 {
+	for _, g := range order {
+		if g.leaf {
 			out = append(out, g.head)
 			continue
 		}
@@ -148,15 +150,21 @@ func sets(terms []pred) pred {
 		vals []uint32
 		seen map[uint32]bool
 	}
-	byPrep := map[string]*set{}
+	byPrep := map[uint64][]*set{}
 	var order []any // *set or pred
 	for _, t := range terms {
 		if q, ok := t.(pTest); ok && q.jop == clsJMP|jmpJEQ|srcK {
-			k := stmtsKey(q.prep)
-			s, ok := byPrep[k]
-			if !ok {
+			h := stmtsHash(q.prep)
+			var s *set
+			for _, c := range byPrep[h] {
+				if slices.Equal(c.prep, q.prep) {
+					s = c
+					break
+				}
+			}
+			if s == nil {
 				s = &set{prep: q.prep, seen: map[uint32]bool{}}
-				byPrep[k] = s
+				byPrep[h] = append(byPrep[h], s)
 				order = append(order, s)
 			}
 			if !s.seen[q.k] {
@@ -205,45 +213,56 @@ func setTest(prep []stmt, vals []uint32) pred {
 	return tree(sorted)
 }
 
-// predKey is a structural key of a pred made of tests.
-func predKey(p pred) string {
-	var sb strings.Builder
-	var walk func(p pred)
-	walk = func(p pred) {
-		switch q := p.(type) {
-		case pAnd:
-			sb.WriteString("&(")
-			walk(q.a)
-			sb.WriteByte(',')
-			walk(q.b)
-			sb.WriteByte(')')
-		case pOr:
-			sb.WriteString("|(")
-			walk(q.a)
-			sb.WriteByte(',')
-			walk(q.b)
-			sb.WriteByte(')')
-		case pNot:
-			sb.WriteString("!(")
-			walk(q.x)
-			sb.WriteByte(')')
-		case pConst:
-			sb.WriteString(strconv.FormatBool(bool(q)))
-		case pTest:
-			sb.WriteString(stmtsKey(q.prep))
-			sb.WriteString(strconv.FormatUint(uint64(q.jop), 16) + "#" + strconv.FormatUint(uint64(q.k), 16))
-		default:
-			sb.WriteString("?")
+// predHash hashes a pred made of tests; predEqual compares two.
+func predHash(p pred) uint64 {
+	const prime = 1099511628211
+	switch q := p.(type) {
+	case pAnd:
+		return (predHash(q.a)*prime ^ predHash(q.b) ^ 1) * prime
+	case pOr:
+		return (predHash(q.a)*prime ^ predHash(q.b) ^ 2) * prime
+	case pNot:
+		return (predHash(q.x) ^ 3) * prime
+	case pConst:
+		if q {
+			return 5
 		}
+		return 7
+	case pTest:
+		h := stmtsHash(q.prep)
+		h = (h ^ uint64(q.jop)) * prime
+		return (h ^ uint64(q.k)) * prime
 	}
-	walk(p)
-	return sb.String()
+	return 11
 }
 
-func stmtsKey(code []stmt) string {
-	var sb strings.Builder
-	for _, s := range code {
-		sb.WriteString(strconv.FormatUint(uint64(s.op), 16) + ":" + strconv.FormatUint(uint64(s.k), 16) + ";")
+func predEqual(a, b pred) bool {
+	switch x := a.(type) {
+	case pAnd:
+		y, ok := b.(pAnd)
+		return ok && predEqual(x.a, y.a) && predEqual(x.b, y.b)
+	case pOr:
+		y, ok := b.(pOr)
+		return ok && predEqual(x.a, y.a) && predEqual(x.b, y.b)
+	case pNot:
+		y, ok := b.(pNot)
+		return ok && predEqual(x.x, y.x)
+	case pConst:
+		y, ok := b.(pConst)
+		return ok && x == y
+	case pTest:
+		y, ok := b.(pTest)
+		return ok && x.jop == y.jop && x.k == y.k && slices.Equal(x.prep, y.prep)
 	}
-	return sb.String()
+	return false
+}
+
+// stmtsHash hashes straight-line code (FNV-1a over opcodes and constants).
+func stmtsHash(code []stmt) uint64 {
+	h := uint64(14695981039346656037)
+	for _, s := range code {
+		h = (h ^ uint64(s.op)) * 1099511628211
+		h = (h ^ uint64(s.k)) * 1099511628211
+	}
+	return h
 }
