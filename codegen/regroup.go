@@ -97,19 +97,26 @@ func regroupOr(terms []pred) pred {
 		rests []pred
 	}
 	var order []*group
-	groups := map[uint64][]*group{}
+	var groups map[uint64][]*group // by hash, for long disjunctions only
+	if len(terms) > 16 {
+		groups = map[uint64][]*group{}
+	}
 	find := func(leaf bool, head pred) *group {
-		h := predHash(head)
-		if leaf {
-			h = ^h
+		var h uint64
+		candidates := order
+		if groups != nil {
+			h = predHash(head)
+			candidates = groups[h]
 		}
-		for _, g := range groups[h] {
+		for _, g := range candidates {
 			if g.leaf == leaf && predEqual(g.head, head) {
 				return g
 			}
 		}
 		g := &group{leaf: leaf, head: head}
-		groups[h] = append(groups[h], g)
+		if groups != nil {
+			groups[h] = append(groups[h], g)
+		}
 		order = append(order, g)
 		return g
 	}
@@ -145,11 +152,6 @@ func expandOr(terms []pred) []pred {
 // sets merges the equality tests of the same value among terms into one
 // set test at the place of the first, and returns their disjunction.
 func sets(terms []pred) pred {
-	type set struct {
-		prep []stmt
-		vals []uint32
-		seen map[uint32]bool
-	}
 	byPrep := map[uint64][]*set{}
 	var order []any // *set or pred
 	for _, t := range terms {
@@ -163,14 +165,11 @@ func sets(terms []pred) pred {
 				}
 			}
 			if s == nil {
-				s = &set{prep: q.prep, seen: map[uint32]bool{}}
+				s = &set{prep: q.prep}
 				byPrep[h] = append(byPrep[h], s)
 				order = append(order, s)
 			}
-			if !s.seen[q.k] {
-				s.seen[q.k] = true
-				s.vals = append(s.vals, q.k)
-			}
+			s.add(q.k)
 			continue
 		}
 		order = append(order, t)
@@ -185,6 +184,34 @@ func sets(terms []pred) pred {
 		}
 	}
 	return out
+}
+
+// set is the constants one value is compared with, in order of first
+// appearance; seen indexes them once there are many.
+type set struct {
+	prep []stmt
+	vals []uint32
+	seen map[uint32]bool
+}
+
+func (s *set) add(v uint32) {
+	if s.seen == nil {
+		if contains(s.vals, v) {
+			return
+		}
+		s.vals = append(s.vals, v)
+		if len(s.vals) > 16 {
+			s.seen = make(map[uint32]bool, 2*len(s.vals))
+			for _, x := range s.vals {
+				s.seen[x] = true
+			}
+		}
+		return
+	}
+	if !s.seen[v] {
+		s.seen[v] = true
+		s.vals = append(s.vals, v)
+	}
 }
 
 // setTest is "the value prep computes is one of vals".
