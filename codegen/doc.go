@@ -1,11 +1,23 @@
 // Package codegen lowers a resolved pcap-filter expression into a classic
-// BPF program for a given link type.
+// BPF program for a given link type, and optimizes it.
 //
 // Lowering goes through two intermediate forms. A pred is a boolean tree
-// of tests ("the 2-byte field at offset 12 equals 0x800"); link types and
-// primitives produce preds. A pred is then lowered, in
-// continuation-passing style, into a control-flow graph of blocks (each a
-// run of statements ending in a conditional jump or a return), which is
-// acyclic by construction, and the graph is laid out as instructions with
-// every jump forward and far jumps routed through `ja`.
+// of tests ("the 2-byte field at offset 12 equals 0x800"); link types
+// (link.go: a table entry and one protocol-test function each) and
+// primitives (gen_*.go) produce preds, following libpcap's semantics and
+// its order of tests, which decides which load of a short packet fails
+// first. A pred is then lowered, in continuation-passing style, into a
+// control-flow graph of blocks (each a run of statements ending in a
+// conditional jump or a return), acyclic by construction, and the graph
+// is laid out as instructions with every jump forward and far jumps
+// routed through shared `ja` trampolines.
+//
+// The optimizer (Options.NoOptimize turns it off, like tcpdump -O) works
+// on both forms: on preds it regroups disjunctions by their common first
+// test and turns equality tests of one value into set tests (balanced jgt
+// trees for large sets, regroup.go); on blocks it threads jumps past
+// tests whose outcome is known on the edge, removes tests whose branches
+// meet, merges identical blocks and drops loads of values a register
+// already holds (optimize.go). Every pass is a bounded walk, and programs
+// keep within the kernel's rules.
 package codegen

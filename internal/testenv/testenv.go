@@ -1,5 +1,3 @@
-// Package testenv holds the checks tests make of the machine before they
-// use kernel features.
 package testenv
 
 import (
