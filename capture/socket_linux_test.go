@@ -33,7 +33,7 @@ var userSpace bool
 
 // kernelFilters reports whether filters can be attached to sockets.
 func kernelFilters(t *testing.T) bool {
-	if err := testenv.KernelBPFWedged(); err != nil {
+	if err := testenv.KernelCaptureTests(); err != nil {
 		userSpace = true
 		t.Cleanup(func() { userSpace = false })
 		t.Logf("filters run in user space: %v", err)

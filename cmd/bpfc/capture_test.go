@@ -57,7 +57,7 @@ func (w *watchBuffer) String() string {
 // test skips, when it needs the kernel).
 func liveNS(t *testing.T, needKernel bool) *netnstest.NS {
 	ns := netnstest.New(t)
-	if err := testenv.KernelBPFWedged(); err != nil {
+	if err := testenv.KernelCaptureTests(); err != nil {
 		if needKernel {
 			t.Skip(err)
 		}
