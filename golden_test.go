@@ -6,11 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/bpfc/bpfc/internal/golden"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -42,7 +42,10 @@ func TestGolden(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden files: %v", err)
 	}
-	known := readGaps(t)
+	known, err := golden.KnownGaps("testdata/golden/known-gaps.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var gaps []string
 	total, agree := 0, 0
 	for _, gf := range files {
@@ -117,24 +120,6 @@ func readGolden(t *testing.T, path string) []goldenCase {
 	return out
 }
 
-func readGaps(t *testing.T) map[string]bool {
-	t.Helper()
-	b, err := os.ReadFile("testdata/golden/known-gaps.txt")
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]bool{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			m[l] = true
-		}
-	}
-	return m
-}
-
 // run compiles expr for lt and describes what it keeps of cap, in the
 // golden files' notation.
 func run(lt cbpf.LinkType, cap *testpcap.File, expr string) string {
@@ -155,27 +140,5 @@ func run(lt cbpf.LinkType, cap *testpcap.File, expr string) string {
 			idx = append(idx, i)
 		}
 	}
-	return fmt.Sprintf("keep %d of %d: %s", len(idx), len(cap.Records), ranges(idx))
-}
-
-func ranges(idx []int) string {
-	if len(idx) == 0 {
-		return "-"
-	}
-	var sb strings.Builder
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
-			j++
-		}
-		if sb.Len() > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteString(strconv.Itoa(idx[i]))
-		if j > i {
-			sb.WriteString("-" + strconv.Itoa(idx[j]))
-		}
-		i = j + 1
-	}
-	return sb.String()
+	return fmt.Sprintf("keep %d of %d: %s", len(idx), len(cap.Records), golden.Ranges(idx))
 }

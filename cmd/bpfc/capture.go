@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 	"github.com/spf13/cobra"
 
 	"github.com/bpfc/bpfc"
@@ -287,54 +285,13 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// liveLineSink prints a line per packet, decoding LINUX_SLL2 too.
+// liveLineSink prints a line per packet.
 type liveLineSink struct {
 	w  *bufio.Writer
 	lt cbpf.LinkType
 }
 
 func (l liveLineSink) keep(n int, p capture.Packet) error {
-	if l.lt != cbpf.LinkLinuxSLL2 {
-		printPacket(l.w, n, p, l.lt)
-		return nil
-	}
-	ts := p.Info.Time().Format("15:04:05.000000")
-	_, err := fmt.Fprintf(l.w, "%d %s len %d: %s\n", n, ts, p.Info.Len, describeSLL2(p.Data))
-	return err
-}
-
-// describeSLL2 describes a LINUX_SLL2 packet: its direction and what
-// follows the header.
-func describeSLL2(data []byte) string {
-	pkt := gopacket.NewPacket(data, layers.LayerTypeLinuxSLL2, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-	dir := ""
-	if len(data) > 10 {
-		if data[10] == 4 {
-			dir = "Out "
-		} else {
-			dir = "In "
-		}
-	}
-	var parts []string
-	if nl := pkt.NetworkLayer(); nl != nil {
-		f := nl.NetworkFlow()
-		parts = append(parts, fmt.Sprintf("%v %v > %v", nl.LayerType(), f.Src(), f.Dst()))
-	}
-	if tl := pkt.TransportLayer(); tl != nil {
-		f := tl.TransportFlow()
-		parts = append(parts, fmt.Sprintf("%v %v > %v", tl.LayerType(), f.Src(), f.Dst()))
-	}
-	if len(parts) == 0 {
-		for _, l := range pkt.Layers() {
-			parts = append(parts, l.LayerType().String())
-		}
-	}
-	if len(parts) == 0 {
-		return dir + "undecoded"
-	}
-	s := parts[0]
-	for _, p := range parts[1:] {
-		s += ", " + p
-	}
-	return dir + s
+	printPacket(l.w, n, p, l.lt)
+	return nil
 }

@@ -644,10 +644,23 @@ var decoders = map[cbpf.LinkType]gopacket.Decoder{
 	cbpf.LinkEN10MB: layers.LayerTypeEthernet, cbpf.LinkLinuxSLL: layers.LayerTypeLinuxSLL,
 	cbpf.LinkNull: layers.LayerTypeLoopback, cbpf.LinkLoop: layers.LayerTypeLoopback,
 	cbpf.LinkRaw: layers.LayerTypeIPv4, cbpf.LinkIPv4: layers.LayerTypeIPv4, cbpf.LinkIPv6: layers.LayerTypeIPv6,
+	cbpf.LinkLinuxSLL2: layers.LayerTypeLinuxSLL2,
 }
 
-// describe decodes a packet lazily and names its layers and addresses.
+// describe decodes a packet lazily and names its layers and addresses
+// (and, for a Linux cooked v2 capture, its direction).
 func describe(data []byte, lt cbpf.LinkType) string {
+	if lt == cbpf.LinkLinuxSLL2 && len(data) > 10 {
+		dir := "In "
+		if data[10] == 4 { // PACKET_OUTGOING
+			dir = "Out "
+		}
+		return dir + describeLayers(data, lt)
+	}
+	return describeLayers(data, lt)
+}
+
+func describeLayers(data []byte, lt cbpf.LinkType) string {
 	dec, ok := decoders[lt]
 	if lt == cbpf.LinkRaw && len(data) > 0 && data[0]>>4 == 6 {
 		dec = layers.LayerTypeIPv6

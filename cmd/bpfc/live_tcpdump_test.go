@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/bpfc/bpfc/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,10 @@ func TestLiveTcpdump(t *testing.T) {
 	if err != nil || len(captures) == 0 {
 		t.Fatalf("no captures in %s: %v", pcaps, err)
 	}
-	known := knownGaps(t, "../../testdata/golden/known-gaps.txt")
+	known, err := golden.KnownGaps("../../testdata/golden/known-gaps.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	var seq, agreed, gaps atomic.Int64
 	t.Cleanup(func() {
@@ -140,23 +144,4 @@ func readExprs(t *testing.T, path string) []string {
 		}
 	}
 	return out
-}
-
-// knownGaps reads the "capture<TAB>expression" lines of known-gaps.txt.
-func knownGaps(t *testing.T, path string) map[string]bool {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]bool{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			m[l] = true
-		}
-	}
-	return m
 }

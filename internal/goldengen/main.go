@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/bpfc/bpfc/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,7 +169,7 @@ func reference(pcap, tmp, expr string, in []record) string {
 	if err != nil {
 		return "error: goldengen: " + err.Error()
 	}
-	return fmt.Sprintf("keep %d of %d: %s", len(idx), len(in), ranges(idx))
+	return fmt.Sprintf("keep %d of %d: %s", len(idx), len(in), golden.Ranges(idx))
 }
 
 type record = testpcap.Record
@@ -196,30 +197,6 @@ func match(in, kept []record) ([]int, error) {
 		return nil, fmt.Errorf("kept record %d not found in the input", j)
 	}
 	return idx, nil
-}
-
-// ranges formats sorted indices as "0-3,7,9-12" ("-" when empty).
-func ranges(idx []int) string {
-	if len(idx) == 0 {
-		return "-"
-	}
-	var sb strings.Builder
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
-			j++
-		}
-		if sb.Len() > 0 {
-			sb.WriteByte(',')
-		}
-		if i == j {
-			sb.WriteString(strconv.Itoa(idx[i]))
-		} else {
-			fmt.Fprintf(&sb, "%d-%d", idx[i], idx[j])
-		}
-		i = j + 1
-	}
-	return sb.String()
 }
 
 // extraExprs reads the project's own expression list.
