@@ -252,7 +252,7 @@ func (c *compiler) protocol(e *parser.Protocol) pred {
 	case parser.ProtoDefault:
 		return or(c.ipProto(e.Num), c.ip6Proto(e.Num))
 	case parser.ProtoISO:
-		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap), e.Num))
+		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+c.link.nlpidFudge), e.Num))
 	case parser.ProtoISIS:
 		return and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), e.Num))
 	}

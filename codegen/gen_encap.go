@@ -37,7 +37,7 @@ func (c *compiler) vlan(id int) pred {
 // stack. Afterwards the network header is 4 bytes further and ip/ip6 are
 // recognised by the bottom-of-stack bit and the version nibble.
 func (c *compiler) mpls(label int64) pred {
-	if !c.link.vlan {
+	if !c.link.mpls {
 		return c.fail(fmt.Errorf("no MPLS support for %s", c.link.name))
 	}
 	var p pred

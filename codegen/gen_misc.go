@@ -148,6 +148,10 @@ func (c *compiler) direction(out bool) pred {
 		p = loadEq(2, abs(0), packetOutgoing)
 	case c.link.lt == cbpf.LinkLinuxSLL2:
 		p = loadEq(1, abs(10), packetOutgoing)
+	case c.link.lt == linkSLIP:
+		// The SLIP header's direction byte: 0 is inbound; libpcap 1.10
+		// takes anything else as outbound.
+		p = not(loadEq(1, abs(0), 0))
 	case c.savefile:
 		return c.fail(fmt.Errorf("inbound/outbound not supported on %s when reading savefiles", c.link.name))
 	default:

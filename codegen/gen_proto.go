@@ -28,7 +28,7 @@ func (c *compiler) protoAbbrev(p parser.Proto) pred {
 		return c.netProto(et)
 	}
 	if nlpid, ok := isoNLPID[p]; ok {
-		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap), nlpid))
+		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+c.link.nlpidFudge), nlpid))
 	}
 	n, ok := ipProtoNum[p]
 	if !ok {

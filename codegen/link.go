@@ -50,6 +50,9 @@ type linkLayer struct {
 	// to the link payload (libpcap's off_nl_nosnap): 3 on Ethernet, past
 	// DSAP, SSAP and control.
 	offNLNoSnap uint32
+	// nlpidFudge is where the OSI network-layer protocol ID sits past
+	// offNLNoSnap: Cisco HDLC stuffs a byte before it.
+	nlpidFudge uint32
 
 	// macs is set on links whose header carries 6-byte MAC addresses:
 	// the source and destination offsets.
@@ -59,9 +62,9 @@ type linkLayer struct {
 	// IPv6), where a non-IP protocol test matches no packet.
 	ipOnly bool
 
-	// vlan is set on links that can carry 802.1Q tags and MPLS; libpcap
-	// refuses vlan and mpls elsewhere, naming the link.
-	vlan bool
+	// vlan and mpls are set on links that can carry 802.1Q tags and MPLS
+	// labels; libpcap refuses vlan and mpls elsewhere, naming the link.
+	vlan, mpls bool
 }
 
 type macLayout struct{ src, dst uint32 }
@@ -71,7 +74,7 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		lt: cbpf.LinkEN10MB, name: "Ethernet",
 		offLinkType: 12, offLinkPayload: 14,
 		netProto: etherNetProto, offNLNoSnap: 3,
-		macs: &macLayout{src: 6, dst: 0}, vlan: true,
+		macs: &macLayout{src: 6, dst: 0}, vlan: true, mpls: true,
 	},
 	cbpf.LinkLinuxSLL: {
 		lt: cbpf.LinkLinuxSLL, name: "Linux cooked v1",
@@ -93,6 +96,16 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		offLinkType: 0, offLinkPayload: 4,
 		netProto: loopbackNetProto(false),
 	},
+	linkCHDLC: {
+		lt: linkCHDLC, name: "Cisco HDLC",
+		offLinkType: 2, offLinkPayload: 4,
+		netProto: chdlcNetProto, nlpidFudge: 1, mpls: true,
+	},
+	linkSLIP: {
+		lt: linkSLIP, name: "SLIP",
+		offLinkType: -1, offLinkPayload: 16,
+		netProto: slipNetProto,
+	},
 	cbpf.LinkRaw: {
 		lt: cbpf.LinkRaw, name: "Raw IP",
 		offLinkType: -1, offLinkPayload: 0,
@@ -109,6 +122,12 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		netProto: onlyNetProto(etherIPv6), ipOnly: true,
 	},
 }
+
+// Link types beyond the first ones, by their DLT_ numbers.
+const (
+	linkSLIP  cbpf.LinkType = 8   // DLT_SLIP: 16-byte BSD SLIP header (direction, compressed header)
+	linkCHDLC cbpf.LinkType = 104 // DLT_C_HDLC: Cisco HDLC, an Ethernet type at offset 2
+)
 
 // lookupLink returns the layer description for lt.
 func lookupLink(lt cbpf.LinkType) (*linkLayer, error) {
@@ -226,6 +245,28 @@ func rawNetProto(c *compiler, et uint32) pred {
 		return loadMaskEq(1, c.offLinkPayload, 0xf0, 0x40)
 	case etherIPv6:
 		return loadMaskEq(1, c.offLinkPayload, 0xf0, 0x60)
+	}
+	return pFalse
+}
+
+// chdlcNetProto tests the Ethernet type of a Cisco HDLC header, where
+// ISO (OSI) packets have the type 0xfefe.
+func chdlcNetProto(c *compiler, et uint32) pred {
+	if et == sapISO {
+		et = 0xfefe
+	}
+	return loadEq(2, c.linkTypeOff(), et)
+}
+
+// slipNetProto tests the IP version nibble as libpcap 1.10 does for
+// SLIP: in the first byte of the packet, which is the SLIP header's
+// direction byte, not the IP header's (a libpcap quirk kept for parity).
+func slipNetProto(c *compiler, et uint32) pred {
+	switch et {
+	case etherIP:
+		return loadMaskEq(1, abs(0), 0xf0, 0x40)
+	case etherIPv6:
+		return loadMaskEq(1, abs(0), 0xf0, 0x60)
 	}
 	return pFalse
 }

@@ -38,6 +38,8 @@ var captures = map[string]string{
 	"null.pcap":      "NULL",
 	"raw.pcap":       "RAW",
 	"ipv6.pcap":      "IPV6",
+	"c_hdlc.pcap":    "C_HDLC",
+	"slip.pcap":      "SLIP",
 }
 
 func main() {
