@@ -219,10 +219,25 @@ func (f *FileReader) Next() (Packet, error) {
 		return Packet{}, f.readErr(f.rerr)
 	}
 	data := f.buf[f.r+recordHdrLen : f.r+size : f.r+size]
+	if snap := f.snapshot(); info.CapLen > snap {
+		// As libpcap: a record longer than the file's snapshot length is
+		// cut to it (the rest is skipped), so a filter never sees more.
+		data = data[:snap:snap]
+		info.CapLen = snap
+	}
 	f.r += size
 	f.n++
 	f.off += int64(size)
 	return Packet{Data: data, Info: info}, nil
+}
+
+// snapshot is the length libpcap cuts records to: the file's snapshot
+// length, or 262,144 when that is 0 or larger.
+func (f *FileReader) snapshot() int {
+	if f.snaplen == 0 || f.snaplen > cbpf.DefaultSnaplen {
+		return cbpf.DefaultSnaplen
+	}
+	return int(f.snaplen)
 }
 
 // u32 decodes a 32-bit field of a record header.

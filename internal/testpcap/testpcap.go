@@ -46,7 +46,11 @@ func Read(path string) (*File, error) {
 		if off+16+incl > len(b) {
 			return nil, fmt.Errorf("truncated record at byte %d", off)
 		}
-		f.Records = append(f.Records, Record{orig, b[off+16 : off+16+incl]})
+		data := b[off+16 : off+16+incl]
+		if snap := int(f.Snaplen); snap > 0 && snap <= 262144 && len(data) > snap {
+			data = data[:snap] // libpcap cuts a record to the snapshot length
+		}
+		f.Records = append(f.Records, Record{orig, data})
 		off += 16 + incl
 	}
 	return f, nil
