@@ -193,6 +193,10 @@ func (c *compiler) host(e *parser.Host) pred {
 			return c.host6(e.Dir, a.Addr, mask)
 		}
 	case parser.ARCnet:
+		if m := c.link.arcnet; m != nil && (e.Proto == parser.ProtoDefault || e.Proto == parser.ProtoLink) {
+			byteAt := func(off uint32) func() pred { return func() pred { return loadEq(1, abs(off), uint32(a)) } }
+			return dirPred(e.Dir, byteAt(m.src), byteAt(m.dst))
+		}
 		return c.errorAt(e, ErrRefused, "aid supported only on ARCnet")
 	case parser.DECnet:
 		if e.Proto == parser.ProtoDECnet {

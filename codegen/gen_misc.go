@@ -42,6 +42,9 @@ func (c *compiler) etherHostDir(d parser.Dir, mac [6]byte) pred {
 func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 	switch p {
 	case parser.ProtoDefault, parser.ProtoLink:
+		if m := c.link.arcnet; m != nil {
+			return loadEq(1, abs(m.dst), 0) // ARCnet broadcasts go to address 0
+		}
 		if c.link.macs == nil {
 			return c.fail(errNotBroadcast)
 		}
@@ -58,6 +61,9 @@ func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 func (c *compiler) multicast(p parser.Proto) pred {
 	switch p {
 	case parser.ProtoDefault, parser.ProtoLink:
+		if m := c.link.arcnet; m != nil {
+			return loadEq(1, abs(m.dst), 0) // no multicast on ARCnet: its broadcast
+		}
 		if c.link.macs == nil {
 			return c.fail(errNoMulticast)
 		}

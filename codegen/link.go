@@ -57,6 +57,9 @@ type linkLayer struct {
 	// macs is set on links whose header carries 6-byte MAC addresses:
 	// the source and destination offsets.
 	macs *macLayout
+	// arcnet is set on ARCnet links, whose 1-byte addresses sit at these
+	// offsets.
+	arcnet *macLayout
 
 	// ipOnly is set on links that carry nothing but IP (raw IP, IPv4,
 	// IPv6), where a non-IP protocol test matches no packet.
@@ -106,6 +109,12 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		offLinkType: -1, offLinkPayload: 16,
 		netProto: slipNetProto,
 	},
+	linkARCnetLinux: {
+		lt: linkARCnetLinux, name: "Linux ARCNET",
+		offLinkType: 4, offLinkPayload: 8,
+		netProto: arcnetNetProto,
+		arcnet:   &macLayout{src: 0, dst: 1},
+	},
 	cbpf.LinkRaw: {
 		lt: cbpf.LinkRaw, name: "Raw IP",
 		offLinkType: -1, offLinkPayload: 0,
@@ -127,7 +136,29 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 const (
 	linkSLIP  cbpf.LinkType = 8   // DLT_SLIP: 16-byte BSD SLIP header (direction, compressed header)
 	linkCHDLC cbpf.LinkType = 104 // DLT_C_HDLC: Cisco HDLC, an Ethernet type at offset 2
+	// DLT_ARCNET_LINUX: ARCnet with Linux's header (source, destination,
+	// two bytes of offset, the protocol ID; the payload at 8).
+	linkARCnetLinux cbpf.LinkType = 129
 )
+
+// ARCnet protocol IDs for each Ethernet type, in the order libpcap tests
+// them (the RFC 1201 value, then the RFC 1051 one).
+var arcnetTypes = map[uint32][]uint32{
+	etherIP:    {0xd4, 0xf0},
+	etherARP:   {0xd5, 0xf1},
+	etherRARP:  {0xd6},
+	etherIPv6:  {0xc4},
+	etherATalk: {0xdd},
+}
+
+// arcnetNetProto tests the protocol ID of an ARCnet header.
+func arcnetNetProto(c *compiler, et uint32) pred {
+	var p pred = pFalse
+	for _, v := range arcnetTypes[et] {
+		p = or(p, loadEq(1, c.linkTypeOff(), v))
+	}
+	return p
+}
 
 // lookupLink returns the layer description for lt.
 func lookupLink(lt cbpf.LinkType) (*linkLayer, error) {

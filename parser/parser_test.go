@@ -84,7 +84,7 @@ func TestResolved(t *testing.T) {
 		{"mac dots", "ether dst aabb.ccdd.eeff", "ether dst aa:bb:cc:dd:ee:ff"},
 		{"mac bare hex", "ether host aabbccddeeff", "ether host aa:bb:cc:dd:ee:ff"},
 		{"ether name", "ether host gw", "ether host 02:00:00:00:00:01"},
-		{"arcnet", "link host $1f", "ether host $1f"},
+		{"arcnet", "link host $1f", "ether host $1"},
 		{"decnet", "decnet src 10.20", "decnet src 10.20"},
 		{"src or dst", "src or dst host a", "src or dst host 10.0.0.1"},
 		{"src and dst", "ip src and dst net 10.0.0.0/8", "ip src and dst net 10.0.0.0/8"},

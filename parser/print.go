@@ -187,8 +187,11 @@ func (m MAC) String() string {
 	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
 }
 
-// String returns "$xx".
-func (a ARCnet) String() string { return fmt.Sprintf("$%02x", uint8(a)) }
+// String returns "$x", the text that resolves to the address.
+//
+// libpcap 1.10 reads "$xy" as the address 0xd0|x (see arcnetAddr), so
+// every address it makes is 0xd0 to 0xdf and the text "$x" gives it back.
+func (a ARCnet) String() string { return fmt.Sprintf("$%x", uint8(a)&0xf) }
 
 // String returns "area.node".
 func (a DECnet) String() string { return fmt.Sprintf("%d.%d", a>>10, a&1023) }

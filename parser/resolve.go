@@ -177,8 +177,7 @@ func (rs *resolver) value(at Pos, q Qualifiers, id *ID) Expr {
 	}
 	if id.Kind == IDARCnet {
 		if (q.Type == TypeHost || q.Type == TypeDefault) && q.Proto == ProtoLink {
-			v, _ := strconv.ParseUint(id.Text[1:], 16, 8)
-			return &Host{Start: at, Proto: q.Proto, Dir: q.Dir, Type: q.Type, Addr: ARCnet(v)}
+			return &Host{Start: at, Proto: q.Proto, Dir: q.Dir, Type: q.Type, Addr: arcnetAddr(id.Text)}
 		}
 		rs.fail(id.IDPos, nil, "ARCnet address used in non-arc expression")
 	}
@@ -687,4 +686,27 @@ func (rs *resolver) protocol(at Pos, q Qualifiers, id *ID) Expr {
 		rs.fail(at, nil, "'%s proto' is bogus", q.Proto)
 	}
 	return p
+}
+
+// arcnetAddr is the ARCnet address libpcap 1.10 makes of "$xx": it reads
+// the text with pcap_ether_aton, which takes the '$' for a hex digit
+// (worth -19): the address is 0xd0 | the first digit, whatever follows.
+// bpfc keeps that reading, so that its programs keep the packets
+// libpcap's keep.
+func arcnetAddr(text string) ARCnet {
+	d := -19 // xdtoi('$')
+	if len(text) > 1 && isHex(text[1]) {
+		d = d<<4 | hexVal(text[1])
+	}
+	return ARCnet(byte(d))
+}
+
+func hexVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return int(c-'A') + 10
 }

@@ -33,13 +33,14 @@ import (
 // captures maps each capture to the corpus link-type name whose
 // expressions are run on it.
 var captures = map[string]string{
-	"en10mb.pcap":    "EN10MB",
-	"linux_sll.pcap": "LINUX_SLL",
-	"null.pcap":      "NULL",
-	"raw.pcap":       "RAW",
-	"ipv6.pcap":      "IPV6",
-	"c_hdlc.pcap":    "C_HDLC",
-	"slip.pcap":      "SLIP",
+	"en10mb.pcap":       "EN10MB",
+	"linux_sll.pcap":    "LINUX_SLL",
+	"null.pcap":         "NULL",
+	"raw.pcap":          "RAW",
+	"ipv6.pcap":         "IPV6",
+	"c_hdlc.pcap":       "C_HDLC",
+	"slip.pcap":         "SLIP",
+	"arcnet_linux.pcap": "ARCNET_LINUX",
 }
 
 func main() {
