@@ -288,6 +288,15 @@ func (c *compiler) special(e *parser.Special) pred {
 		p = c.pppoed()
 	case parser.SpecialPPPoES:
 		p = c.pppoes(num())
+	case parser.SpecialMTP2Type, parser.SpecialMTP3Field:
+		if !c.link.ss7 {
+			return c.errorAt(e, ErrRefused, "%s", linkOnly(e))
+		}
+		if e.Kind == parser.SpecialMTP2Type {
+			p = c.mtp2Type(e.Str)
+		} else {
+			p = c.mtp3Field(e.Str, e.Op, e.Num)
+		}
 	case parser.SpecialByte:
 		p = byteOp(e.Num, e.ByteOp, e.Val)
 	case parser.SpecialGeneve:

@@ -57,6 +57,10 @@ type linkLayer struct {
 	// macs is set on links whose header carries 6-byte MAC addresses:
 	// the source and destination offsets.
 	macs *macLayout
+	// ss7 is set on MTP2 links, whose signal units start at ss7Base.
+	ss7     bool
+	ss7Base uint32
+
 	// arcnet is set on ARCnet links, whose 1-byte addresses sit at these
 	// offsets.
 	arcnet *macLayout
@@ -109,6 +113,14 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		offLinkType: -1, offLinkPayload: 16,
 		netProto: slipNetProto,
 	},
+	linkMTP2: {
+		lt: linkMTP2, name: "MTP2", offLinkType: -1,
+		netProto: mtp2NetProto, ss7: true,
+	},
+	linkMTP2PHdr: {
+		lt: linkMTP2PHdr, name: "MTP2 with pseudo-header", offLinkType: -1,
+		netProto: mtp2NetProto, ss7: true, ss7Base: 4,
+	},
 	linkARCnetLinux: {
 		lt: linkARCnetLinux, name: "Linux ARCNET",
 		offLinkType: 4, offLinkPayload: 8,
@@ -139,6 +151,10 @@ const (
 	// DLT_ARCNET_LINUX: ARCnet with Linux's header (source, destination,
 	// two bytes of offset, the protocol ID; the payload at 8).
 	linkARCnetLinux cbpf.LinkType = 129
+	// DLT_MTP2_WITH_PHDR and DLT_MTP2: SS7 signal units, with and without
+	// a 4-byte pseudo-header.
+	linkMTP2PHdr cbpf.LinkType = 139
+	linkMTP2     cbpf.LinkType = 140
 )
 
 // ARCnet protocol IDs for each Ethernet type, in the order libpcap tests

@@ -41,6 +41,7 @@ var captures = map[string]string{
 	"c_hdlc.pcap":       "C_HDLC",
 	"slip.pcap":         "SLIP",
 	"arcnet_linux.pcap": "ARCNET_LINUX",
+	"mtp2.pcap":         "MTP2",
 }
 
 func main() {
