@@ -495,12 +495,10 @@ func transportProto(t Transport) Proto {
 	return ProtoDefault
 }
 
-func (rs *resolver) port(at Pos, q Qualifiers, id *ID) Expr {
-	rng := q.Type == TypePortRange
-	word := "port"
-	if rng {
-		word = "portrange"
-	}
+// notAnAddress refuses an IP address given to a qualifier that wants a
+// port or a protocol ("port 10.0.0.1", "proto ::1"), with libpcap's
+// messages.
+func (rs *resolver) notAnAddress(at Pos, id *ID, word string) {
 	switch id.Kind {
 	case IDIPv4:
 		if id.HasMaskLen || id.Mask != "" {
@@ -512,6 +510,15 @@ func (rs *resolver) port(at Pos, q Qualifiers, id *ID) Expr {
 		rs.ipv6(id)
 		rs.fail(at, nil, "invalid qualifier against IPv6 address")
 	}
+}
+
+func (rs *resolver) port(at Pos, q Qualifiers, id *ID) Expr {
+	rng := q.Type == TypePortRange
+	word := "port"
+	if rng {
+		word = "portrange"
+	}
+	rs.notAnAddress(at, id, word)
 	switch q.Proto {
 	case ProtoDefault, ProtoTCP, ProtoUDP, ProtoSCTP:
 	default:
@@ -620,17 +627,7 @@ func (rs *resolver) protocol(at Pos, q Qualifiers, id *ID) Expr {
 	if q.Type == TypeProtochain {
 		word = "protochain"
 	}
-	switch id.Kind {
-	case IDIPv4:
-		if id.HasMaskLen || id.Mask != "" {
-			rs.ipv4Net(id)
-			rs.fail(id.IDPos, nil, "Mask syntax for networks only")
-		}
-		rs.fail(at, nil, "'%s' modifier applied to ip host", word)
-	case IDIPv6:
-		rs.ipv6(id)
-		rs.fail(at, nil, "invalid qualifier against IPv6 address")
-	}
+	rs.notAnAddress(at, id, word)
 	p := &Protocol{Start: at, Proto: q.Proto, Dir: q.Dir, Chain: q.Type == TypeProtochain}
 	if id.Kind == IDNum {
 		p.Num = id.Num

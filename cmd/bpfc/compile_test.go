@@ -18,12 +18,7 @@ func TestCompileCmd(t *testing.T) {
 	if err := os.WriteFile(file, []byte("ip # IPv4 only\nand udp\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name     string
-		args     []string
-		code     exitCode
-		out, err string
-	}{
+	runCLICases(t, []cliCase{
 		{"default -d", []string{"compile", "ip"}, exitOK, "(000) ldh      [12]\n(001) jeq      #0x800           jt 2\tjf 3\n(002) ret      #262144\n(003) ret      #0\n", ""},
 		{"-dd", []string{"compile", "-dd", "ip"}, exitOK, "{ 0x28, 0, 0, 0x0000000c },\n{ 0x15, 0, 1, 0x00000800 },\n", ""},
 		{"-ddd", []string{"compile", "-ddd", "ip"}, exitOK, "4\n40 0 0 12\n21 0 1 2048\n6 0 0 262144\n6 0 0 0\n", ""},
@@ -41,25 +36,7 @@ func TestCompileCmd(t *testing.T) {
 		{"rejects all", []string{"compile", "ip and ip6"}, exitError, "", "expression rejects all packets"},
 		{"too long", []string{"compile", "protochain 6 or protochain 17"}, exitError, "", "program too long for the kernel"},
 		{"protochain depth", []string{"compile", "--protochain-depth", "8", "-ddd", "ip6 protochain 17"}, exitOK, "\n", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := run(tt.args, strings.NewReader(""), &out, &errb)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errb.String())
-			}
-			if !strings.Contains(out.String(), tt.out) {
-				t.Errorf("stdout %q does not contain %q", out.String(), tt.out)
-			}
-			if !strings.Contains(errb.String(), tt.err) {
-				t.Errorf("stderr %q does not contain %q", errb.String(), tt.err)
-			}
-			if tt.code != exitOK && out.Len() > 0 {
-				t.Errorf("a failed compile printed a program: %q", out.String())
-			}
-		})
-	}
+	})
 }
 
 // TestCompileKeepsWhatTcpdumpKeeps checks the promise of `bpfc compile`

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -14,12 +12,7 @@ func TestParseCmd(t *testing.T) {
 	if err := os.WriteFile(file, []byte("tcp port 80 # web\nand host 10.0.0.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name     string
-		args     []string
-		code     exitCode
-		out, err string
-	}{
+	runCLICases(t, []cliCase{
 		{"words joined", []string{"parse", "port", "80", "or", "443"}, exitOK, "port 80 or port 443\nor\n", ""},
 		{"file", []string{"parse", "-F", file}, exitOK, "tcp port 80 and host 10.0.0.1\n", ""},
 		{"json", []string{"parse", "--json", "tcp"}, exitOK, `"node": "Abbrev"`, ""},
@@ -27,20 +20,5 @@ func TestParseCmd(t *testing.T) {
 		{"empty", []string{"parse"}, exitOK, "empty expression", ""},
 		{"caret", []string{"parse", "tcp port"}, exitError, "", "bpfc: 1:9: expected a port number or service name after 'port', found end of input\n  tcp port\n          ^\n"},
 		{"bad flag", []string{"parse", "--nope"}, exitUsage, "", "unknown flag"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := run(tt.args, strings.NewReader(""), &out, &errb)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errb.String())
-			}
-			if !strings.Contains(out.String(), tt.out) {
-				t.Errorf("stdout %q does not contain %q", out.String(), tt.out)
-			}
-			if !strings.Contains(errb.String(), tt.err) {
-				t.Errorf("stderr %q does not contain %q", errb.String(), tt.err)
-			}
-		})
-	}
+	})
 }
