@@ -116,6 +116,15 @@ func (c *compiler) build(p pred, snap uint32, opts Options) ([]bpf.RawInstructio
 	return raw, err
 }
 
+// notYet refuses what a link type supported only in part does not do yet.
+func (c *compiler) notYet() pred {
+	var pos parser.Pos
+	if c.at != nil {
+		pos = c.at.Pos()
+	}
+	return c.fail(&parser.Error{Pos: pos, Kind: ErrUnsupported, Msg: "not supported yet on " + c.link.partial})
+}
+
 // errorAt records a refusal at the position of n.
 func (c *compiler) errorAt(n parser.Node, kind error, format string, args ...any) pred {
 	return c.fail(&parser.Error{Pos: n.Pos(), Msg: fmt.Sprintf(format, args...), Kind: kind})
@@ -288,6 +297,17 @@ func (c *compiler) special(e *parser.Special) pred {
 		p = c.pppoed()
 	case parser.SpecialPPPoES:
 		p = c.pppoes(num())
+	case parser.SpecialWLANType, parser.SpecialWLANDir:
+		if !c.link.wlan {
+			return c.errorAt(e, ErrRefused, "%s", linkOnly(e))
+		}
+		if e.Kind == parser.SpecialWLANType {
+			// type/subtype: the frame control field's first byte.
+			p = maskTest(abs(0).load(1), e.Mask, e.Num)
+		} else {
+			// dir: the To DS / From DS bits of its second byte.
+			p = maskTest(abs(1).load(1), 0x03, e.Num)
+		}
 	case parser.SpecialMTP2Type, parser.SpecialMTP3Field:
 		if !c.link.ss7 {
 			return c.errorAt(e, ErrRefused, "%s", linkOnly(e))

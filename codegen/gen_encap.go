@@ -13,6 +13,9 @@ var pppProto = map[uint32]uint32{
 // force, after which every later offset moves 4 bytes, for the rest of
 // the expression.
 func (c *compiler) vlan(id int) pred {
+	if c.link.partial != "" {
+		return c.notYet()
+	}
 	if !c.link.vlan {
 		return c.fail(fmt.Errorf("no VLAN support for %s", c.link.name))
 	}
@@ -37,6 +40,9 @@ func (c *compiler) vlan(id int) pred {
 // stack. Afterwards the network header is 4 bytes further and ip/ip6 are
 // recognised by the bottom-of-stack bit and the version nibble.
 func (c *compiler) mpls(label int64) pred {
+	if c.link.partial != "" {
+		return c.notYet()
+	}
 	if !c.link.mpls {
 		return c.fail(fmt.Errorf("no MPLS support for %s", c.link.name))
 	}

@@ -20,6 +20,10 @@ var (
 
 // etherAddr checks that the link has MAC addresses.
 func (c *compiler) etherAddr() bool {
+	if c.link.partial != "" {
+		c.notYet()
+		return false
+	}
 	if c.link.macs == nil {
 		c.fail(errNoEtherAddr)
 		return false
@@ -45,6 +49,9 @@ func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 		if m := c.link.arcnet; m != nil {
 			return loadEq(1, abs(m.dst), 0) // ARCnet broadcasts go to address 0
 		}
+		if c.link.partial != "" {
+			return c.notYet()
+		}
 		if c.link.macs == nil {
 			return c.fail(errNotBroadcast)
 		}
@@ -63,6 +70,9 @@ func (c *compiler) multicast(p parser.Proto) pred {
 	case parser.ProtoDefault, parser.ProtoLink:
 		if m := c.link.arcnet; m != nil {
 			return loadEq(1, abs(m.dst), 0) // no multicast on ARCnet: its broadcast
+		}
+		if c.link.partial != "" {
+			return c.notYet()
 		}
 		if c.link.macs == nil {
 			return c.fail(errNoMulticast)
@@ -84,6 +94,8 @@ func lenCmp(op cmpOp, n uint32) pred { return cmp([]stmt{ldLen()}, op, n) }
 // control-field class (mask, value).
 func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 	switch {
+	case c.link.partial != "":
+		return c.notYet()
 	case c.pppoe:
 		return c.fail(errors.New("'llc' not supported for PPP"))
 	case c.link.lt != cbpf.LinkEN10MB:

@@ -57,6 +57,12 @@ type linkLayer struct {
 	// macs is set on links whose header carries 6-byte MAC addresses:
 	// the source and destination offsets.
 	macs *macLayout
+	// wlan is set on links that start with an 802.11 header.
+	wlan bool
+	// partial, when set, says the link type is supported only in part:
+	// what else is asked is refused as not supported yet, naming it.
+	partial string
+
 	// ss7 is set on MTP2 links, whose signal units start at ss7Base.
 	ss7     bool
 	ss7Base uint32
@@ -113,6 +119,11 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		offLinkType: -1, offLinkPayload: 16,
 		netProto: slipNetProto,
 	},
+	linkIEEE80211: {
+		lt: linkIEEE80211, name: "802.11", offLinkType: -1,
+		netProto: partialNetProto, wlan: true,
+		partial: "802.11 (so far: wlan type, subtype and dir, and link[...])",
+	},
 	linkMTP2: {
 		lt: linkMTP2, name: "MTP2", offLinkType: -1,
 		netProto: mtp2NetProto, ss7: true,
@@ -155,7 +166,13 @@ const (
 	// a 4-byte pseudo-header.
 	linkMTP2PHdr cbpf.LinkType = 139
 	linkMTP2     cbpf.LinkType = 140
+	// DLT_IEEE802_11: 802.11 frames, from the frame control field.
+	linkIEEE80211 cbpf.LinkType = 105
 )
+
+// partialNetProto refuses network-layer tests on a link type supported
+// only in part.
+func partialNetProto(c *compiler, _ uint32) pred { return c.notYet() }
 
 // ARCnet protocol IDs for each Ethernet type, in the order libpcap tests
 // them (the RFC 1201 value, then the RFC 1051 one).

@@ -42,6 +42,7 @@ var captures = map[string]string{
 	"slip.pcap":         "SLIP",
 	"arcnet_linux.pcap": "ARCNET_LINUX",
 	"mtp2.pcap":         "MTP2",
+	"ieee802_11.pcap":   "IEEE802_11",
 }
 
 func main() {
