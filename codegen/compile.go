@@ -303,10 +303,10 @@ func (c *compiler) special(e *parser.Special) pred {
 		}
 		if e.Kind == parser.SpecialWLANType {
 			// type/subtype: the frame control field's first byte.
-			p = maskTest(abs(0).load(1), e.Mask, e.Num)
+			p = maskTest(c.wlanLoad(0), e.Mask, e.Num)
 		} else {
 			// dir: the To DS / From DS bits of its second byte.
-			p = maskTest(abs(1).load(1), 0x03, e.Num)
+			p = maskTest(c.wlanLoad(1), 0x03, e.Num)
 		}
 	case parser.SpecialMTP2Type, parser.SpecialMTP3Field:
 		if !c.link.ss7 {
@@ -318,7 +318,7 @@ func (c *compiler) special(e *parser.Special) pred {
 			p = c.mtp3Field(e.Str, e.Op, e.Num)
 		}
 	case parser.SpecialByte:
-		p = byteOp(e.Num, e.ByteOp, e.Val)
+		p = c.byteOp(e.Num, e.ByteOp, e.Val)
 	case parser.SpecialGeneve:
 		p = c.geneve(num())
 	case parser.SpecialInbound:
@@ -414,6 +414,9 @@ func (c *compiler) arithOf(a parser.Arith) (arith, error) {
 			return nil, err
 		}
 		layer, ok := loadLayer(a.Proto)
+		if a.Proto == parser.ProtoRadio && c.link.radiotap {
+			layer, ok = LayerRadio, true
+		}
 		if !ok {
 			// radio[]: only radiotap, AVS and Prism headers have it.
 			return nil, &parser.Error{Pos: a.Pos(), Msg: "radio information not present in capture", Kind: ErrRefused}

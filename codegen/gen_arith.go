@@ -1,8 +1,10 @@
 package codegen
 
-import "github.com/bpfc/bpfc/parser"
+import (
+	"fmt"
 
-import "fmt"
+	"github.com/bpfc/bpfc/parser"
+)
 
 // Layer says where a packet accessor's offsets count from (libpcap's
 // proto[expr:size]).
@@ -14,6 +16,7 @@ const (
 	LayerNet                 // ip, arp, rarp, ip6, ...: from the network header
 	LayerIPv4L4              // tcp, udp, icmp, ...: after the IPv4 header
 	LayerICMPv6              // icmp6: after the fixed IPv6 header
+	LayerRadio               // radio: the radio header (radiotap) before 802.11
 )
 
 // An arith is an arithmetic expression on the packet, lowered into
@@ -112,8 +115,18 @@ func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 	c := g.c
 	var base loc
 	switch e.layer {
+	case LayerRadio:
+		base = abs(0)
 	case LayerLink:
 		base = abs(0)
+		if c.link.radiotap {
+			// After the radiotap header, whose length is read each time.
+			k, ok := e.index.(aConst)
+			if !ok {
+				return nil, &parser.Error{Pos: c.at.Pos(), Kind: ErrUnsupported, Msg: "not supported yet on " + c.link.partial}
+			}
+			return append(append(out, radiotapX()...), ldInd(e.size, uint32(k))), nil
+		}
 	case LayerNet, LayerIPv4L4:
 		base = c.nl(0)
 	case LayerICMPv6:

@@ -197,17 +197,17 @@ func (c *compiler) ifindex(n uint32) pred {
 // offset N of the packet. For & and |, libpcap 1.10 emits no load: the
 // test applies to whatever A holds (0 at the start of the program), and
 // so does bpfc.
-func byteOp(n uint32, op byte, v uint32) pred {
-	at := abs(n)
+func (c *compiler) byteOp(n uint32, op byte, v uint32) pred {
+	load := c.wlanLoad(n) // from the link header, past a radiotap header
 	switch op {
 	case '<':
-		return cmp(at.load(1), cmpLT, v)
+		return cmp(load, cmpLT, v)
 	case '>':
-		return cmp(at.load(1), cmpGT, v)
+		return cmp(load, cmpGT, v)
 	case '&':
 		return pTest{nil, clsJMP | jmpJSET | srcK, v}
 	case '|':
 		return not(pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, 0})
 	}
-	return loadEq(1, at, v)
+	return cmp(load, cmpEQ, v)
 }

@@ -57,8 +57,9 @@ type linkLayer struct {
 	// macs is set on links whose header carries 6-byte MAC addresses:
 	// the source and destination offsets.
 	macs *macLayout
-	// wlan is set on links that start with an 802.11 header.
-	wlan bool
+	// wlan is set on links that carry 802.11 headers; radiotap on those
+	// where a radiotap header (of variable length) comes first.
+	wlan, radiotap bool
 	// partial, when set, says the link type is supported only in part:
 	// what else is asked is refused as not supported yet, naming it.
 	partial string
@@ -124,6 +125,11 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		netProto: partialNetProto, wlan: true,
 		partial: "802.11 (so far: wlan type, subtype and dir, and link[...])",
 	},
+	linkRadiotap: {
+		lt: linkRadiotap, name: "802.11 plus radiotap header", offLinkType: -1,
+		netProto: partialNetProto, wlan: true, radiotap: true,
+		partial: "802.11 with radiotap (so far: wlan type, subtype and dir, link[N] and radio[...])",
+	},
 	linkMTP2: {
 		lt: linkMTP2, name: "MTP2", offLinkType: -1,
 		netProto: mtp2NetProto, ss7: true,
@@ -166,9 +172,27 @@ const (
 	// a 4-byte pseudo-header.
 	linkMTP2PHdr cbpf.LinkType = 139
 	linkMTP2     cbpf.LinkType = 140
-	// DLT_IEEE802_11: 802.11 frames, from the frame control field.
+	// DLT_IEEE802_11: 802.11 frames, from the frame control field;
+	// DLT_IEEE802_11_RADIO: the same after a radiotap header.
 	linkIEEE80211 cbpf.LinkType = 105
+	linkRadiotap  cbpf.LinkType = 127
 )
+
+// radiotapX is the code that puts the radiotap header's length (a
+// little-endian 16-bit field at offset 2) in X, as libpcap reads it
+// before each access to the 802.11 header behind it.
+func radiotapX() []stmt {
+	return []stmt{ldAbs(1, 3), aluK(aluLSH, 8), tax(), ldAbs(1, 2), aluX(aluOR), tax()}
+}
+
+// wlanLoad is the code that loads byte off of the link header: of the
+// 802.11 header behind a radiotap header, and elsewhere of the packet.
+func (c *compiler) wlanLoad(off uint32) []stmt {
+	if c.link.radiotap {
+		return append(radiotapX(), ldInd(1, off))
+	}
+	return abs(off).load(1)
+}
 
 // partialNetProto refuses network-layer tests on a link type supported
 // only in part.

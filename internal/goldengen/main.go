@@ -33,16 +33,17 @@ import (
 // captures maps each capture to the corpus link-type name whose
 // expressions are run on it.
 var captures = map[string]string{
-	"en10mb.pcap":       "EN10MB",
-	"linux_sll.pcap":    "LINUX_SLL",
-	"null.pcap":         "NULL",
-	"raw.pcap":          "RAW",
-	"ipv6.pcap":         "IPV6",
-	"c_hdlc.pcap":       "C_HDLC",
-	"slip.pcap":         "SLIP",
-	"arcnet_linux.pcap": "ARCNET_LINUX",
-	"mtp2.pcap":         "MTP2",
-	"ieee802_11.pcap":   "IEEE802_11",
+	"en10mb.pcap":           "EN10MB",
+	"linux_sll.pcap":        "LINUX_SLL",
+	"null.pcap":             "NULL",
+	"raw.pcap":              "RAW",
+	"ipv6.pcap":             "IPV6",
+	"c_hdlc.pcap":           "C_HDLC",
+	"slip.pcap":             "SLIP",
+	"arcnet_linux.pcap":     "ARCNET_LINUX",
+	"mtp2.pcap":             "MTP2",
+	"ieee802_11.pcap":       "IEEE802_11",
+	"ieee802_11_radio.pcap": "IEEE802_11_RADIO",
 }
 
 func main() {
