@@ -27,12 +27,8 @@ libpcap_timeout=${LIBPCAP_TIMEOUT:-300}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-if ! [ -f /usr/include/pcap/pcap.h ]; then
-	echo "compile.sh: installing libpcap-dev" >&2
-	if [ "$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi
-	$sudo apt-get update -qq >&2
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libpcap-dev >&2
-fi
+. "$root/bench/lib.sh"
+need_pkg "[ -f /usr/include/pcap/pcap.h ]" libpcap-dev
 cc=${CC:-cc}
 $cc -O2 -o "$tmp/compile_bench" "$root/bench/c/compile_bench.c" -lpcap
 (cd "$root" && go build -o "$tmp/compilecmp" ./bench/compilecmp)

@@ -24,14 +24,8 @@ else
 	trap 'rm -rf "$tmp"' EXIT
 fi
 
-if [ "$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi
-need() { # need COMMAND PACKAGE
-	if ! command -v "$1" >/dev/null 2>&1; then
-		echo "filter.sh: installing $2" >&2
-		$sudo apt-get update -qq >&2
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >&2
-	fi
-}
+. "$root/bench/lib.sh"
+need() { need_pkg "command -v $1" "$2"; } # need COMMAND PACKAGE
 need tcpdump tcpdump
 [ -x /usr/bin/time ] || { need /usr/bin/time time; }
 

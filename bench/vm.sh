@@ -11,12 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-if ! [ -f /usr/include/pcap/pcap.h ]; then
-	echo "vm.sh: installing libpcap-dev" >&2
-	if [ "$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi
-	$sudo apt-get update -qq >&2
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libpcap-dev >&2
-fi
+. "$root/bench/lib.sh"
+need_pkg "[ -f /usr/include/pcap/pcap.h ]" libpcap-dev
 cc=${CC:-cc}
 $cc -O2 -o "$tmp/bpf_filter_bench" "$root/bench/c/bpf_filter_bench.c" -lpcap
 
