@@ -11,15 +11,7 @@ import (
 // runRaw runs raw on pkt with x/net/bpf's VM.
 func runRaw(t *testing.T, raw []bpf.RawInstruction, pkt []byte) int {
 	t.Helper()
-	insns := make([]bpf.Instruction, len(raw))
-	for i, r := range raw {
-		insns[i] = r.Disassemble()
-	}
-	vm, err := bpf.NewVM(insns)
-	if err != nil {
-		t.Fatalf("NewVM: %v", err)
-	}
-	n, err := vm.Run(pkt)
+	n, err := vmOf(t, raw).Run(pkt)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
