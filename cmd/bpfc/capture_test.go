@@ -314,11 +314,33 @@ var sideExprs = []string{"", "udp", "udp port 53 or arp", "not ip", "tcp[tcpflag
 
 // TestCaptureBesideTcpdump captures with tcpdump and bpfc on the same
 // veth and traffic, at the same time: they keep the same packets.
+//
+// libpcap 1.10 re-runs the filter in user space on the packets of the
+// ring block that was open when the filter was set (pcap-linux.c's
+// blocks_to_filter_in_userland); its user-space interpreter knows no
+// ancillary loads, so there `inbound` rejects everything. A warm-up
+// frame, sent and left to time out its block before the test frames,
+// takes that block, and is left out of the comparison: the test frames
+// all meet tcpdump's filter in the kernel, as bpfc's always do.
 func TestCaptureBesideTcpdump(t *testing.T) {
 	if _, err := exec.LookPath("tcpdump"); err != nil {
 		t.Skip("needs tcpdump")
 	}
 	ns := liveNS(t, true)
+	warm, err := netnstest.UDPFrame(ns.MACA, ns.MACB, 9, 0xfeedf00d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutWarm := func(ps [][]byte) [][]byte {
+		var out [][]byte
+		for _, p := range ps {
+			if !bytes.Equal(p, warm) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	send := ns.Sender(t, ns.A)
 	for _, expr := range sideExprs {
 		t.Run(expr, func(t *testing.T) {
 			tdFile := filepath.Join(t.TempDir(), "tcpdump.pcap")
@@ -335,10 +357,12 @@ func TestCaptureBesideTcpdump(t *testing.T) {
 				case <-time.After(10 * time.Second):
 					t.Errorf("tcpdump did not start: %s", tdErr.String())
 				}
+				send.Send(warm)
+				time.Sleep(300 * time.Millisecond) // for tcpdump to time out the warm-up block
 			})
 			td.Process.Signal(syscall.SIGINT)
 			td.Wait()
-			want := readData(t, tdFile)
+			want, got := withoutWarm(readData(t, tdFile)), withoutWarm(got)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("tcpdump (-) and bpfc (+) kept different packets:\n%s", diff)
 			}

@@ -47,21 +47,9 @@ func RequireKernelBPF(t testing.TB) {
 	}
 }
 
-// CaptureEnv opts in to the live-capture tests with a filter in the
-// kernel (AF_PACKET + SO_ATTACH_FILTER/BPF): written while this project's
-// machine had a wedged BPF JIT, they have not yet run against a kernel,
-// so they run only when asked until they have been seen to pass.
-const CaptureEnv = "BPFC_KERNEL_CAPTURE_TESTS"
-
 // KernelCaptureTests returns an error when the capture tests must keep
-// filters out of the kernel: the kernel cannot load programs
-// (KernelBPFWedged), or CaptureEnv is not set.
+// filters out of the kernel (AF_PACKET + SO_ATTACH_FILTER/BPF): the
+// kernel cannot load programs now (KernelBPFWedged).
 func KernelCaptureTests() error {
-	if err := KernelBPFWedged(); err != nil {
-		return err
-	}
-	if os.Getenv(CaptureEnv) == "" {
-		return errors.New("the capture tests' kernel-filter path has not yet been run against a kernel (set " + CaptureEnv + "=1 to run it)")
-	}
-	return nil
+	return KernelBPFWedged()
 }
