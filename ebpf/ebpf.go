@@ -42,14 +42,15 @@ var (
 	ErrNotSupported = errors.New("ebpf not supported")
 	// ErrPermission: the process may not call bpf(2) (run as root, or
 	// grant CAP_BPF and CAP_NET_ADMIN).
-	ErrPermission = errors.New("not permitted to load eBPF programs (need root or CAP_BPF)")
+	ErrPermission = errors.New("not permitted to load eBPF programs (need root, or CAP_BPF and CAP_NET_ADMIN)")
 	// ErrVerifier: the kernel's verifier refused the program; the error
 	// is a *VerifierError with the verifier's log.
 	ErrVerifier = errors.New("verifier refused the program")
-	// ErrPacketSize: BPF_PROG_TEST_RUN refuses this packet: it wants at
-	// least 14 bytes (an Ethernet header) and at most about a page, and
-	// the skb test run parses an IPv4 or IPv6 header after the Ethernet
-	// one and refuses it when cut short.
+	// ErrPacketSize: BPF_PROG_TEST_RUN cannot run this packet whole: it
+	// wants at least 14 bytes (an Ethernet header) and at most about a
+	// page, and a TC or socket test run parses an IPv4 or IPv6 header
+	// after the Ethernet one and refuses it when cut short (see
+	// Program.Run).
 	ErrPacketSize = errors.New("packet not accepted by test run")
 )
 

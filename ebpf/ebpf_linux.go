@@ -4,7 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"time"
+	"unsafe"
 
 	cebpf "github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -85,72 +88,130 @@ func (p *Program) Close() error { return p.prog.Close() }
 // packet's length on the wire, passed on as given.
 // A TC or socket program gets wireLen in __sk_buff.cb[0] and, up to 64
 // KiB, in __sk_buff.wire_len (translate's LenCB and LenWire), an XDP
-// program as 4 bytes of metadata before the packet (translate's
-// LenMeta). The kernel wants at least 14 bytes and
-// at most about a page; other sizes are ErrPacketSize.
+// program in 4 bytes of metadata before the packet (translate's
+// LenMeta). The kernel's test run does not take every packet: it wants
+// at least 14 bytes (an Ethernet header); a TC or socket test run at
+// most about a page (3,712 bytes on x86-64) and, after an Ethernet type
+// of IPv4 or IPv6, that header whole; an XDP test run keeps at most
+// about a page in the linear buffer the program reads (3,520 bytes on
+// x86-64) and would put the rest out of its reach. Those packets are
+// ErrPacketSize.
 func (p *Program) Run(pkt []byte, wireLen int) (uint32, error) {
 	ret, _, err := p.run(pkt, wireLen, 1)
 	return ret, err
 }
 
 // Bench runs the program repeat times on a packet inside the kernel, as
-// Run does, and returns its return value and the mean time of one run.
+// Run does, and returns its return value and the mean time of one run as
+// the kernel measures it (BPF_PROG_TEST_RUN's duration: the program and
+// the test run's loop, not the system call).
 func (p *Program) Bench(pkt []byte, wireLen, repeat int) (uint32, time.Duration, error) {
+	if repeat < 1 || repeat > math.MaxUint32 {
+		return 0, 0, fmt.Errorf("ebpf: bench: repeat %d: want 1 to %d", repeat, uint32(math.MaxUint32))
+	}
 	return p.run(pkt, wireLen, repeat)
 }
 
 func (p *Program) run(pkt []byte, wireLen, repeat int) (uint32, time.Duration, error) {
-	if len(pkt) < 14 && !(p.typ == XDP && len(pkt)+xdpMetaLen >= 14) {
+	if len(pkt) < 14 {
+		return 0, 0, fmt.Errorf("ebpf: run: %w: %d bytes, fewer than an Ethernet header", ErrPacketSize, len(pkt))
+	}
+	if len(pkt) > math.MaxUint32-64 {
 		return 0, 0, fmt.Errorf("ebpf: run: %w: %d bytes", ErrPacketSize, len(pkt))
 	}
-	opts := &cebpf.RunOptions{Data: pkt, Repeat: uint32(repeat)}
+	data := pkt
+	var ctxIn, ctxOut []byte
 	switch p.typ {
-	case SchedCLS:
-		ctx := make([]byte, skbCtxSize)
-		binary.NativeEndian.PutUint32(ctx[skbCB0Off:], uint32(wireLen))
+	case SchedCLS, SocketFilter:
+		ctxIn = make([]byte, skbCtxSize)
+		binary.NativeEndian.PutUint32(ctxIn[skbCB0Off:], uint32(wireLen))
 		if wireLen >= len(pkt) && wireLen <= maxWireLen {
-			binary.NativeEndian.PutUint32(ctx[skbWireLenOff:], uint32(wireLen))
+			binary.NativeEndian.PutUint32(ctxIn[skbWireLenOff:], uint32(wireLen))
 		}
-		opts.Context = ctx
 	case XDP:
-		data := make([]byte, xdpMetaLen+len(pkt))
+		meta := xdpMetaLen
+		data = make([]byte, meta+len(pkt))
 		binary.NativeEndian.PutUint32(data, uint32(wireLen))
-		copy(data[xdpMetaLen:], pkt)
-		opts.Data = data
-		opts.Context = xdpMD{Data: xdpMetaLen, DataEnd: uint32(len(data))}
+		copy(data[meta:], pkt)
+		ctxIn = make([]byte, xdpMDSize)
+		binary.NativeEndian.PutUint32(ctxIn[xdpMDData:], uint32(meta))
+		binary.NativeEndian.PutUint32(ctxIn[xdpMDDataEnd:], uint32(len(data)))
+		ctxOut = make([]byte, xdpMDSize)
 	}
-	var d time.Duration
-	var ret uint32
-	var err error
-	if repeat > 1 {
-		ret, d, err = benchRun(p.prog, opts)
-	} else {
-		ret, err = p.prog.Run(opts)
-	}
+	ret, d, err := testRun(p.prog.FD(), data, ctxIn, ctxOut, uint32(repeat))
 	if err != nil {
-		if why := refusedPacket(pkt, err); why != "" {
+		if why := refusedPacket(p.typ, pkt, err); why != "" {
 			return 0, 0, fmt.Errorf("ebpf: run: %w: %s: %w", ErrPacketSize, why, err)
 		}
-		if errors.Is(err, unix.EPERM) {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return 0, 0, fmt.Errorf("ebpf: run: %w: %w", ErrPermission, err)
 		}
 		return 0, 0, fmt.Errorf("ebpf: run: %w", err)
 	}
+	if p.typ == XDP {
+		// A packet longer than the linear buffer is run with the rest in
+		// fragments, out of the program's reach: its verdict is not the
+		// one the whole packet gets.
+		md := binary.NativeEndian
+		if lin := int(md.Uint32(ctxOut[xdpMDDataEnd:])) - int(md.Uint32(ctxOut[xdpMDData:])); lin != len(pkt) {
+			return 0, 0, fmt.Errorf("ebpf: run: %w: %d bytes, more than the %d of the XDP test run's linear buffer", ErrPacketSize, len(pkt), lin)
+		}
+	}
 	return ret, d, nil
 }
 
-// benchRun times repeated runs: the kernel measures them, but cilium/ebpf
-// reports the duration only through Benchmark, which takes no context, so
-// time the call and divide.
-func benchRun(prog *cebpf.Program, opts *cebpf.RunOptions) (uint32, time.Duration, error) {
-	start := time.Now()
-	ret, err := prog.Run(opts)
-	return ret, time.Since(start) / time.Duration(opts.Repeat), err
+// struct xdp_md: its size and the offsets of data and data_end.
+const (
+	xdpMDSize    = 24
+	xdpMDData    = 0
+	xdpMDDataEnd = 4
+)
+
+// testRunAttr is the BPF_PROG_TEST_RUN part of union bpf_attr.
+type testRunAttr struct {
+	progFD, retval           uint32
+	dataSizeIn, dataSizeOut  uint32
+	dataIn, dataOut          uint64
+	repeat, duration         uint32
+	ctxSizeIn, ctxSizeOut    uint32
+	ctxIn, ctxOut            uint64
+	flags, cpu, batchSize, _ uint32
 }
 
-// xdpMD is struct xdp_md.
-type xdpMD struct {
-	Data, DataEnd, DataMeta, IngressIfindex, RxQueueIndex, EgressIfindex uint32
+const bpfProgTestRun = 10 // BPF_PROG_TEST_RUN
+
+// testRun calls BPF_PROG_TEST_RUN. It does not go through cilium/ebpf's
+// Program.Run, which drops the kernel's duration when a context is
+// passed. A run interrupted by a signal is started again.
+func testRun(fd int, data, ctxIn, ctxOut []byte, repeat uint32) (uint32, time.Duration, error) {
+	ptr := func(b []byte) uint64 {
+		if len(b) == 0 {
+			return 0
+		}
+		return uint64(uintptr(unsafe.Pointer(&b[0])))
+	}
+	for {
+		attr := testRunAttr{
+			progFD: uint32(fd), dataSizeIn: uint32(len(data)), dataIn: ptr(data),
+			repeat: repeat, ctxSizeIn: uint32(len(ctxIn)), ctxIn: ptr(ctxIn),
+			ctxSizeOut: uint32(len(ctxOut)), ctxOut: ptr(ctxOut),
+		}
+		_, _, errno := unix.Syscall(unix.SYS_BPF, bpfProgTestRun, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		runtime.KeepAlive(data)
+		runtime.KeepAlive(ctxIn)
+		runtime.KeepAlive(ctxOut)
+		switch errno {
+		case 0:
+			return attr.retval, time.Duration(attr.duration), nil
+		case unix.EINTR:
+			if repeat <= 1 {
+				// Older kernels may report EINTR after the one run.
+				return attr.retval, time.Duration(attr.duration), nil
+			}
+			continue
+		}
+		return 0, 0, fmt.Errorf("BPF_PROG_TEST_RUN: %w", errno)
+	}
 }
 
 // AttachSocket attaches a SocketFilter program to the socket fd with
@@ -175,16 +236,22 @@ func DetachSocket(fd int) error {
 
 // refusedPacket says why BPF_PROG_TEST_RUN refused a packet, or "" when
 // the error is not about the packet.
-func refusedPacket(pkt []byte, err error) string {
+func refusedPacket(typ Type, pkt []byte, err error) string {
 	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOMEM) {
 		return ""
 	}
 	n := len(pkt)
+	if typ == XDP {
+		if n > 3000 {
+			return fmt.Sprintf("%d bytes, more than a page with head and tail room", n)
+		}
+		return ""
+	}
 	switch {
-	case n < 14:
-		return fmt.Sprintf("%d bytes, fewer than an Ethernet header", n)
 	case n > 3000:
 		return fmt.Sprintf("%d bytes, more than a page with head and tail room", n)
+	case n < 14:
+		return fmt.Sprintf("%d bytes, fewer than an Ethernet header", n)
 	}
 	// The skb test run parses the packet as Ethernet and refuses an IPv4
 	// or IPv6 header cut short.
