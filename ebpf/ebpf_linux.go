@@ -51,7 +51,14 @@ func loadError(typ Type, err error) error {
 	var ve *cebpf.VerifierError
 	switch {
 	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) && !errors.As(err, &ve):
-		return fmt.Errorf("%w: %w", ErrPermission, err)
+		// Only the errno: cilium/ebpf's hint about RLIMIT_MEMLOCK is beside
+		// the point since Linux 5.11, which charges BPF memory to the
+		// memory cgroup.
+		errno := unix.EPERM
+		if !errors.Is(err, unix.EPERM) {
+			errno = unix.EACCES
+		}
+		return fmt.Errorf("%w: %w", ErrPermission, errno)
 	case errors.As(err, &ve):
 		return &VerifierError{Type: typ, Log: ve.Log, Err: ve.Cause}
 	case errors.Is(err, cebpf.ErrNotSupported):

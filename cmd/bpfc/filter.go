@@ -33,9 +33,10 @@ func newFilterCmd(s *streams) *cobra.Command {
 		inputs []string
 		output string
 		count  int
+		engine string
 	)
 	cmd := &cobra.Command{
-		Use:   "filter -r IN [-r IN2 ...] [-w OUT] [-c N] [-O] [-F FILE] [EXPR...]",
+		Use:   "filter -r IN [-r IN2 ...] [-w OUT] [-c N] [--engine vm|kernel|xdp] [-O] [-F FILE] [EXPR...]",
 		Short: "Filter capture files offline (like tcpdump -r IN -w OUT EXPR)",
 		Long: `Read pcap or pcapng files, compile EXPR for their link type, run the
 program on every packet and keep the packets it accepts: written to OUT as
@@ -51,8 +52,21 @@ is reported with the packet number and byte offset that failed; the
 packets kept before the damage are in OUT, which stays a valid pcap file,
 and the exit status is 1. On a terminal, standard error shows progress.
 
+--engine chooses what runs the program: vm (the default) is bpfc's
+interpreter; kernel translates it to eBPF (translate's skb form) and runs
+each packet through the kernel as a TC classifier with BPF_PROG_TEST_RUN;
+xdp does the same with the direct-packet-access form as an XDP program.
+All three keep the same packets; len, less and greater see the length on
+the wire, which the kernel is handed beside the captured bytes. Both
+kernel engines need Linux and root (or CAP_BPF and CAP_NET_ADMIN). The
+kernel's test run does not take every packet whole: neither takes one
+under 14 bytes or over about a page, and the TC one refuses an IPv4 or
+IPv6 header cut short. Those packets are run by the interpreter, and a
+line on standard error says how many.
+
   bpfc filter -r in.pcap -w out.pcap 'tcp port 80'
-  bpfc filter -r 'ring-*.pcap' -w web.pcap -c 1000 'tcp port 443'`,
+  bpfc filter -r 'ring-*.pcap' -w web.pcap -c 1000 'tcp port 443'
+  bpfc filter --engine xdp -r in.pcap -w out.pcap 'udp and not port 53'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			expr, err := readExpression(s, args, cf.file)
 			if err != nil {
@@ -61,16 +75,20 @@ and the exit status is 1. On a terminal, standard error shows progress.
 			if count < 0 {
 				return usageError{fmt.Errorf("invalid packet count %d: it must be positive", count)}
 			}
+			if err := checkEngine(engine); err != nil {
+				return err
+			}
 			files, err := expandInputs(inputs)
 			if err != nil {
 				return usageError{err}
 			}
-			return runFilter(s, files, output, count, expr, cf)
+			return runFilter(s, files, output, count, expr, cf, engine)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&inputs, "read", "r", nil, "capture `FILE` to read (pcap or pcapng; repeatable; globs allowed)")
 	cmd.Flags().StringVarP(&output, "write", "w", "", "write the packets kept to `FILE` as pcap ('-' for standard output)")
 	cmd.Flags().IntVarP(&count, "count", "c", 0, "stop after keeping `N` packets")
+	cmd.Flags().StringVar(&engine, "engine", engineVM, "what runs the program: vm (bpfc's interpreter), kernel (eBPF, TC test run) or xdp (eBPF, XDP test run)")
 	cf.register(cmd)
 	return cmd
 }
@@ -110,7 +128,8 @@ type input struct {
 	size      int64       // bytes, or 0 when unknown (standard input)
 	stat      os.FileInfo // nil for standard input
 	vm        *cbpf.VM
-	bigEndian bool // a classic pcap file written big-endian
+	kernel    *kernelFilter // the program in the kernel, or nil for the vm engine
+	bigEndian bool          // a classic pcap file written big-endian
 	// direct marks the inputs the main goroutine streams to the output
 	// (the first file and standard input), whose reader fr stays open
 	// from the start; a worker reopens the others.
@@ -122,6 +141,9 @@ type input struct {
 	// temporary file, and done closed when it has.
 	result workResult
 	done   chan struct{}
+	// interp counts the packets of the last pass over the file that the
+	// kernel engines left to the interpreter.
+	interp int
 }
 
 // fileProgress counts what has been read of one file, for the progress
@@ -148,6 +170,7 @@ type filterRun struct {
 	s      *streams
 	output string
 	limit  int
+	engine string
 	lt     cbpf.LinkType
 	snap   uint32
 	nanos  bool
@@ -158,6 +181,8 @@ type filterRun struct {
 	lines  *bufio.Writer       // line output, or nil
 	kept   int
 	total  int
+	interp int // packets the kernel's test run could not take
+	progs  []*kernelFilter
 	stop   atomic.Bool // tells workers to give up
 	tmpDir string
 }
@@ -165,9 +190,10 @@ type filterRun struct {
 // errStopped is returned by a worker told to stop.
 var errStopped = errors.New("stopped")
 
-func runFilter(s *streams, files []string, output string, limit int, expr string, cf compileFlags) error {
-	r := &filterRun{s: s, output: output, limit: limit}
+func runFilter(s *streams, files []string, output string, limit int, expr string, cf compileFlags, engine string) error {
+	r := &filterRun{s: s, output: output, limit: limit, engine: engine}
 	defer r.closeInputs()
+	defer r.closePrograms()
 	// Everything that can refuse the run happens before the output is
 	// created: reading each file's header, the link types, compiling.
 	if err := r.openInputs(files); err != nil {
@@ -191,6 +217,9 @@ func runFilter(s *streams, files []string, output string, limit int, expr string
 	}
 	if err != nil {
 		fmt.Fprintf(s.err, "bpfc: %v\n", err)
+	}
+	if r.interp > 0 {
+		fmt.Fprintf(s.err, "bpfc: note: %s\n", interpNote(r.engine, r.interp, r.total))
 	}
 	fmt.Fprintf(s.err, "%d of %d packets kept\n", r.kept, r.total)
 	if err != nil {
@@ -292,6 +321,7 @@ func (c countingReader) Read(p []byte) (int, error) {
 // (the link type is the same for all).
 func (r *filterRun) compile(expr string, cf compileFlags) error {
 	vms := map[vmKey]*cbpf.VM{}
+	kernels := map[vmKey]*kernelFilter{}
 	for _, in := range r.inputs {
 		bo := binary.ByteOrder(binary.LittleEndian)
 		if in.bigEndian {
@@ -299,7 +329,7 @@ func (r *filterRun) compile(expr string, cf compileFlags) error {
 		}
 		key := vmKey{r.lt, in.bigEndian}
 		if vm, ok := vms[key]; ok {
-			in.vm = vm
+			in.vm, in.kernel = vm, kernels[key]
 			continue
 		}
 		p, err := compileExpr(r.s, expr, bpfc.WithLinkType(r.lt), bpfc.WithSnaplen(r.snap), bpfc.WithOptimize(!cf.noOptimize), bpfc.WithProtochainDepth(cf.chainDepth), bpfc.ForSavefile(bo))
@@ -311,8 +341,25 @@ func (r *filterRun) compile(expr string, cf compileFlags) error {
 			return fmt.Errorf("compiled program is invalid: %w", err)
 		}
 		vms[key], in.vm = vm, vm
+		if r.engine == engineVM {
+			continue
+		}
+		kf, err := loadKernelFilter(r.engine, p)
+		if err != nil {
+			return err
+		}
+		r.progs = append(r.progs, kf)
+		kernels[key], in.kernel = kf, kf
 	}
 	return nil
+}
+
+// closePrograms unloads the programs of the kernel engines.
+func (r *filterRun) closePrograms() {
+	for _, kf := range r.progs {
+		kf.close()
+	}
+	r.progs = nil
 }
 
 // openOutput creates the output; the returned function closes it.
@@ -450,6 +497,7 @@ func (r *filterRun) sequence() error {
 		}
 		r.kept += res.kept
 		r.total += res.total
+		r.interp += in.interp
 		if res.err != nil {
 			return res.err
 		}
@@ -470,6 +518,7 @@ func (r *filterRun) direct(in *input, fr *capture.FileReader) error {
 	kept, total, _, err := r.filterFile(in, fr, sk, r.total, limit)
 	r.kept += kept
 	r.total += total
+	r.interp += in.interp
 	if in.close != nil {
 		in.close()
 		in.close = nil
@@ -600,10 +649,16 @@ const progressEvery = 4096
 
 // filterFile runs the filter over an input's packets, handing those kept
 // to sk (numbered from base+1), until the end of the file or limit kept
-// packets (0: no limit). This is the hot loop: no allocation per packet.
+// packets (0: no limit). This is the hot loop: with the vm engine, no
+// allocation per packet. With a kernel engine, a packet the kernel's test
+// run cannot take is run by the interpreter, and counted in in.interp.
 func (r *filterRun) filterFile(in *input, fr *capture.FileReader, sk sink, base, limit int) (kept, total int, hitLimit bool, err error) {
-	vm := in.vm
-	defer func() { in.prog.packets.Store(int64(total)) }()
+	vm, kf := in.vm, in.kernel
+	interp := 0
+	defer func() {
+		in.prog.packets.Store(int64(total))
+		in.interp = interp
+	}()
 	for {
 		p, err := fr.Next()
 		if err != nil {
@@ -619,8 +674,21 @@ func (r *filterRun) filterFile(in *input, fr *capture.FileReader, sk sink, base,
 				return kept, total, false, errStopped
 			}
 		}
-		if vm.Run(p.Data, p.Info.Len) == 0 {
-			continue
+		if kf == nil {
+			if vm.Run(p.Data, p.Info.Len) == 0 {
+				continue
+			}
+		} else {
+			keep, byVM, err := kf.keep(vm, p.Data, p.Info.Len)
+			if err != nil {
+				return kept, total, false, fmt.Errorf("%s: packet %d: %w", in.name, total, err)
+			}
+			if byVM {
+				interp++
+			}
+			if !keep {
+				continue
+			}
 		}
 		kept++
 		if err := sk.keep(base+total, p); err != nil {

@@ -98,7 +98,10 @@ func writeFile(t *testing.T, path string, b []byte) string {
 }
 
 // TestFilterCmd runs `bpfc filter` through run and checks the output
-// file or standard output byte for byte, the exit code and standard error.
+// file or standard output byte for byte, the exit code and standard error,
+// with each engine (the kernel ones when this process can run eBPF): all
+// must give the same results, the kernel ones adding only their note on
+// the packets they left to the interpreter.
 func TestFilterCmd(t *testing.T) {
 	dir := t.TempDir()
 	en := readCap(t, pcaps+"en10mb.pcap")
@@ -142,15 +145,7 @@ func TestFilterCmd(t *testing.T) {
 	}
 
 	all := func(r [][]byte) []byte { return en.bytes(r) }
-	tests := []struct {
-		name    string
-		args    []string
-		code    exitCode
-		out     []byte // the output file (-w), or nil when it must not exist
-		stdout  string // a regexp, when not testing -w -
-		stderr  string // a regexp
-		toStdio bool   // -w - : out is compared with standard output
-	}{
+	tests := []filterCase{
 		{"write file", []string{"-r", whole, expr}, exitOK, all(kept), "^$", fmt.Sprintf("^%d of %d packets kept\n$", len(kept), n), false},
 		{"write stdout", []string{"-r", whole, "-w", "-", expr}, exitOK, all(kept), "", fmt.Sprintf("^%d of %d packets kept\n$", len(kept), n), true},
 		{"count", []string{"-r", whole, "-c", "7", expr}, exitOK, all(kept[:7]), "", fmt.Sprintf("^7 of %d packets kept\n$", idx[6]+1), false},
@@ -179,45 +174,12 @@ func TestFilterCmd(t *testing.T) {
 		{"corrupt length", []string{"-r", corrupt, expr}, exitError, all(kept[:keptBefore]), "", fmt.Sprintf("packet %d \\(record at byte [0-9]+\\): captured length", cutRec+1) + " 4294967280 is larger than any snapshot length\n", false},
 		{"corrupt second file", []string{"-r", whole, "-r", corrupt, expr}, exitError, all(append(append([][]byte(nil), kept...), kept[:keptBefore]...)), "", fmt.Sprintf("packet %d .*captured length", cutRec+1), false},
 	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := filepath.Join(dir, fmt.Sprintf("out%d.pcap", i))
-			args := append([]string{"filter"}, tt.args...)
-			if !tt.toStdio && tt.code != exitUsage {
-				args = append([]string{"filter", "-w", out}, tt.args...)
-			}
-			var stdout, stderr bytes.Buffer
-			code := run(args, strings.NewReader(""), &stdout, &stderr)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr.String())
-			}
-			if !regexp.MustCompile(tt.stderr).MatchString(stderr.String()) {
-				t.Errorf("stderr %q does not match %q", stderr.String(), tt.stderr)
-			}
-			if tt.toStdio {
-				if tt.out == nil && stdout.Len() != 0 {
-					t.Errorf("%d bytes on standard output, want none", stdout.Len())
-				} else if tt.out != nil && !bytes.Equal(stdout.Bytes(), tt.out) {
-					t.Errorf("standard output: %d bytes, want %d", stdout.Len(), len(tt.out))
-				}
-				return
-			}
-			if !regexp.MustCompile(tt.stdout).MatchString(stdout.String()) {
-				t.Errorf("stdout %q does not match %q", stdout.String(), tt.stdout)
-			}
-			got, err := os.ReadFile(out)
-			if tt.out == nil {
-				if err == nil {
-					t.Errorf("%s was created", out)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, tt.out) {
-				g, w := splitPcap(t, got), splitPcap(t, tt.out)
-				t.Errorf("output: %d records, want %d; header %x, want %x", len(g.records), len(w.records), g.header, w.header)
+	for _, engine := range testEngines(t) {
+		t.Run(engine, func(t *testing.T) {
+			for i, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					filterCmdCase(t, engine, filepath.Join(dir, fmt.Sprintf("out-%s-%d.pcap", engine, i)), tt)
+				})
 			}
 		})
 	}
@@ -229,8 +191,73 @@ func TestFilterCmd(t *testing.T) {
 	}
 }
 
+// filterCase is a case of TestFilterCmd.
+type filterCase struct {
+	name    string
+	args    []string
+	code    exitCode
+	out     []byte // the output file (-w), or nil when it must not exist
+	stdout  string // a regexp, when not testing -w -
+	stderr  string // a regexp
+	toStdio bool   // -w - : out is compared with standard output
+}
+
+// filterCmdCase runs one case of TestFilterCmd with one engine, writing
+// to out unless the case is about standard output. A kernel engine's
+// note on the packets it left to the interpreter is not part of the
+// comparison.
+func filterCmdCase(t *testing.T, engine, out string, tt filterCase) {
+	t.Helper()
+	cargs := tt.args
+	if engine != engineVM {
+		cargs = append([]string{"--engine", engine}, cargs...)
+	}
+	args := append([]string{"filter"}, cargs...)
+	if !tt.toStdio && tt.code != exitUsage {
+		args = append([]string{"filter", "-w", out}, cargs...)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(""), &stdout, &stderr)
+	if code != tt.code {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr.String())
+	}
+	errText := stderr.String()
+	if engine != engineVM {
+		errText, _ = dropNote(errText)
+	}
+	if !regexp.MustCompile(tt.stderr).MatchString(errText) {
+		t.Errorf("stderr %q does not match %q", errText, tt.stderr)
+	}
+	if tt.toStdio {
+		if tt.out == nil && stdout.Len() != 0 {
+			t.Errorf("%d bytes on standard output, want none", stdout.Len())
+		} else if tt.out != nil && !bytes.Equal(stdout.Bytes(), tt.out) {
+			t.Errorf("standard output: %d bytes, want %d", stdout.Len(), len(tt.out))
+		}
+		return
+	}
+	if !regexp.MustCompile(tt.stdout).MatchString(stdout.String()) {
+		t.Errorf("stdout %q does not match %q", stdout.String(), tt.stdout)
+	}
+	got, err := os.ReadFile(out)
+	if tt.out == nil {
+		if err == nil {
+			t.Errorf("%s was created", out)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, tt.out) {
+		g, w := splitPcap(t, got), splitPcap(t, tt.out)
+		t.Errorf("output: %d records, want %d; header %x, want %x", len(g.records), len(w.records), g.header, w.header)
+	}
+}
+
 // TestFilterLines checks the line output without -w: one line per kept
-// packet, numbered in the inputs taken together.
+// packet, numbered in the inputs taken together, the same with every
+// engine.
 func TestFilterLines(t *testing.T) {
 	dir := t.TempDir()
 	en := readCap(t, pcaps+"en10mb.pcap")
@@ -239,35 +266,42 @@ func TestFilterLines(t *testing.T) {
 	b := writeFile(t, filepath.Join(dir, "b.pcap"), en.bytes(en.records[n/2:]))
 	const expr = "udp port 53"
 	_, idx := keeps(t, en, expr)
-	for _, tt := range []struct {
-		name string
-		args []string
-	}{
-		{"one file", []string{"-r", pcaps + "en10mb.pcap"}},
-		{"two files", []string{"-r", a, "-r", b}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			if code := run(append(append([]string{"filter"}, tt.args...), expr), nil, &stdout, &stderr); code != exitOK {
-				t.Fatalf("exit %d: %s", code, stderr.String())
-			}
-			lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
-			var got, want []string
-			for i, l := range lines {
-				num, _, _ := strings.Cut(l, " ")
-				got = append(got, num)
-				want = append(want, fmt.Sprint(idx[min(i, len(idx)-1)]+1))
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("packet numbers (-want +got):\n%s", diff)
-			}
-			if !strings.Contains(lines[0], "UDP") || !strings.Contains(lines[0], " > ") {
-				t.Errorf("line %q has no decode", lines[0])
-			}
-			if want := fmt.Sprintf("%d of %d packets kept\n", len(idx), n); stderr.String() != want {
-				t.Errorf("stderr %q, want %q", stderr.String(), want)
-			}
-		})
+	for _, engine := range testEngines(t) {
+		for _, tt := range []struct {
+			name string
+			args []string
+		}{
+			{"one file", []string{"-r", pcaps + "en10mb.pcap"}},
+			{"two files", []string{"-r", a, "-r", b}},
+		} {
+			t.Run(engine+"/"+tt.name, func(t *testing.T) {
+				filterLinesCase(t, append(append([]string{"filter", "--engine", engine}, tt.args...), expr), idx, n)
+			})
+		}
+	}
+}
+
+func filterLinesCase(t *testing.T, args []string, idx []int, n int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := run(args, nil, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	var got, want []string
+	for i, l := range lines {
+		num, _, _ := strings.Cut(l, " ")
+		got = append(got, num)
+		want = append(want, fmt.Sprint(idx[min(i, len(idx)-1)]+1))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("packet numbers (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(lines[0], "UDP") || !strings.Contains(lines[0], " > ") {
+		t.Errorf("line %q has no decode", lines[0])
+	}
+	if got, _ := dropNote(stderr.String()); got != fmt.Sprintf("%d of %d packets kept\n", len(idx), n) {
+		t.Errorf("stderr %q, want %q", got, fmt.Sprintf("%d of %d packets kept\n", len(idx), n))
 	}
 }
 
