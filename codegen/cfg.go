@@ -30,25 +30,38 @@ type graph struct {
 	blocks []*block
 	accept *block
 	reject *block
+	// slab is where new blocks are allocated from, a chunk at a time.
+	slab []block
 }
 
 func newGraph(snaplen uint32) *graph {
-	g := &graph{}
+	g := &graph{blocks: make([]*block, 0, 16)}
 	g.accept = g.newRet(snaplen)
 	g.reject = g.newRet(0)
 	return g
 }
 
-func (g *graph) add(b *block) *block {
-	b.id = len(g.blocks)
-	g.blocks = append(g.blocks, b)
-	return b
+// add makes a block of the graph, a copy of b.
+func (g *graph) add(b block) *block {
+	if len(g.slab) == 0 {
+		n := 16
+		if len(g.blocks) >= 16 {
+			n = 64
+		}
+		g.slab = make([]block, n)
+	}
+	nb := &g.slab[0]
+	g.slab = g.slab[1:]
+	*nb = b
+	nb.id = len(g.blocks)
+	g.blocks = append(g.blocks, nb)
+	return nb
 }
 
-func (g *graph) newRet(k uint32) *block { return g.add(&block{ret: true, retK: k}) }
+func (g *graph) newRet(k uint32) *block { return g.add(block{ret: true, retK: k}) }
 
 // newJump makes a block that runs stmts, then jumps to t when the
 // condition jop (compared with k) holds and to f otherwise.
 func (g *graph) newJump(stmts []stmt, jop uint16, k uint32, t, f *block) *block {
-	return g.add(&block{stmts: stmts, jop: jop, k: k, jt: t, jf: f})
+	return g.add(block{stmts: stmts, jop: jop, k: k, jt: t, jf: f})
 }

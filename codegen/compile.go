@@ -76,7 +76,7 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	if !opts.NoOptimize {
+	if !opts.NoOptimize && regroupNeeded(p) {
 		p = regroup(p)
 	}
 	if !opts.NoOptimize && p == pFalse {
@@ -100,12 +100,12 @@ func (c *compiler) build(p pred, snap uint32, opts Options) ([]bpf.RawInstructio
 	g := newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
-		entry = optimize(entry)
+		entry = optimize(g, entry)
 		if entry.ret && !entry.retA && entry.retK == 0 {
 			return nil, ErrRejectsAll
 		}
 	}
-	raw, err := linearize(entry)
+	raw, err := linearize(g, entry)
 	if err != nil && errors.Is(err, ErrTooLong) && c.protochainUsed {
 		depth := opts.ProtochainDepth
 		if depth <= 0 {

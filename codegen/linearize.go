@@ -22,68 +22,31 @@ type trampoline struct {
 	pos    int // instruction index, set by place
 }
 
-// linearize lays the blocks reachable from entry out as a classic program.
-// Blocks are placed in reverse postorder (every block before its
+// linearize lays the blocks of g reachable from entry out as a classic
+// program. Blocks are placed in reverse postorder (every block before its
 // successors, so all jumps go forward) with the returns last. A
 // conditional jump whose target lies more than 255 instructions ahead goes
 // through a trampoline, a `ja` to the target: one placed after an earlier
 // block is shared when it is in reach, else a new one follows the jump.
-func linearize(entry *block) ([]bpf.RawInstruction, error) {
-	order := layoutOrder(entry)
+func linearize(g *graph, entry *block) ([]bpf.RawInstruction, error) {
+	ob := newOrderBuf(len(g.blocks))
+	order := ob.layout(entry)
 	// An unconditional block placed right before its target needs no ja.
 	for i, b := range order {
 		b.fallsThrough = b.jop == clsJMP|jmpJA && i+1 < len(order) && order[i+1] == b.jt
 	}
-
-	owned := make(map[*block][]*trampoline) // trampolines placed after each block
-	via := make(map[[2]any]*trampoline)     // {block, edge 0/1} -> trampoline used
-	byTarget := make(map[*block][]*trampoline)
-	var start map[*block]int
-	for {
-		start = place(order, owned)
-		changed := false
-		// From the last block back, so that a trampoline made for a late
-		// jump serves the earlier jumps within reach of it.
-		for i := len(order) - 1; i >= 0; i-- {
-			b := order[i]
-			if b.ret || b.jop == clsJMP|jmpJA {
-				continue
-			}
-			next := start[b] + len(b.stmts) + 1 // where skips count from
-			for edge, target := range [2]*block{b.jt, b.jf} {
-				key := [2]any{b, edge}
-				if t := via[key]; t != nil && t.pos-next <= 255 {
-					continue
-				}
-				if start[target]-next <= 255 {
-					delete(via, key)
-					continue
-				}
-				// Share a trampoline to the same target within reach.
-				var found *trampoline
-				for _, t := range byTarget[target] {
-					if t.pos >= next && t.pos-next <= 255 {
-						found = t
-						break
-					}
-				}
-				if found == nil {
-					found = &trampoline{owner: b, target: target}
-					// Blocks before b keep their places: the new trampoline's
-					// index is known now, for them to share in this pass.
-					found.pos = next + len(owned[b])
-					owned[b] = append(owned[b], found)
-					byTarget[target] = append(byTarget[target], found)
-				}
-				via[key] = found
-				changed = true
-			}
-		}
-		if !changed {
-			break
-		}
+	n := len(g.blocks)
+	start := make([]int, n)
+	var tr *trampolines
+	total := place(order, start, nil)
+	if farJump(order, start) {
+		tr = &trampolines{owned: make([][]*trampoline, n), via: make([][2]*trampoline, n), byTarget: make([][]*trampoline, n)}
+		total = tr.route(order, start)
 	}
-	var out []bpf.RawInstruction
+	if total > cbpf.MaxInstructions {
+		return nil, fmt.Errorf("%w: %d instructions, the limit is %d", ErrTooLong, total, cbpf.MaxInstructions)
+	}
+	out := make([]bpf.RawInstruction, 0, total)
 	for _, b := range order {
 		for _, s := range b.stmts {
 			out = append(out, s.raw())
@@ -97,46 +60,121 @@ func linearize(entry *block) ([]bpf.RawInstruction, error) {
 			out = append(out, bpf.RawInstruction{Op: op, K: b.retK})
 		case b.jop == clsJMP|jmpJA:
 			if !b.fallsThrough {
-				out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[b.jt] - (len(out) + 1))})
+				out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[b.jt.id] - (len(out) + 1))})
 			}
 		default:
 			next := len(out) + 1
-			tIdx, fIdx := start[b.jt], start[b.jf]
-			if t := via[[2]any{b, 0}]; t != nil {
-				tIdx = t.pos
-			}
-			if t := via[[2]any{b, 1}]; t != nil {
-				fIdx = t.pos
+			tIdx, fIdx := start[b.jt.id], start[b.jf.id]
+			if tr != nil {
+				if t := tr.via[b.id][0]; t != nil {
+					tIdx = t.pos
+				}
+				if t := tr.via[b.id][1]; t != nil {
+					fIdx = t.pos
+				}
 			}
 			out = append(out, bpf.RawInstruction{Op: b.jop, Jt: uint8(tIdx - next), Jf: uint8(fIdx - next), K: b.k})
 		}
-		for _, t := range owned[b] {
-			out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[t.target] - (len(out) + 1))})
+		if tr != nil {
+			for _, t := range tr.owned[b.id] {
+				out = append(out, bpf.RawInstruction{Op: clsJMP | jmpJA, K: uint32(start[t.target.id] - (len(out) + 1))})
+			}
 		}
-	}
-	if len(out) > cbpf.MaxInstructions {
-		return nil, fmt.Errorf("%w: %d instructions, the limit is %d", ErrTooLong, len(out), cbpf.MaxInstructions)
 	}
 	return out, nil
 }
 
-// place computes each block's first instruction index and each
-// trampoline's index (in its pos) for the given order.
-func place(order []*block, owned map[*block][]*trampoline) map[*block]int {
-	start := make(map[*block]int, len(order))
+// farJump reports whether a conditional jump of the laid-out blocks
+// reaches further than 255 instructions.
+func farJump(order []*block, start []int) bool {
+	for _, b := range order {
+		if b.ret || b.jop == clsJMP|jmpJA {
+			continue
+		}
+		next := start[b.id] + len(b.stmts) + 1
+		if start[b.jt.id]-next > 255 || start[b.jf.id]-next > 255 {
+			return true
+		}
+	}
+	return false
+}
+
+// trampolines are the `ja`s of one layout, indexed by block id: those
+// placed after each block, those each block's two edges go through, and
+// those to each target.
+type trampolines struct {
+	owned    [][]*trampoline
+	via      [][2]*trampoline
+	byTarget [][]*trampoline
+}
+
+// route places trampolines until every conditional jump is in reach,
+// and returns the program's length.
+func (tr *trampolines) route(order []*block, start []int) int {
+	for {
+		total := place(order, start, tr.owned)
+		changed := false
+		// From the last block back, so that a trampoline made for a late
+		// jump serves the earlier jumps within reach of it.
+		for i := len(order) - 1; i >= 0; i-- {
+			b := order[i]
+			if b.ret || b.jop == clsJMP|jmpJA {
+				continue
+			}
+			next := start[b.id] + len(b.stmts) + 1 // where skips count from
+			for edge, target := range [2]*block{b.jt, b.jf} {
+				if t := tr.via[b.id][edge]; t != nil && t.pos-next <= 255 {
+					continue
+				}
+				if start[target.id]-next <= 255 {
+					tr.via[b.id][edge] = nil
+					continue
+				}
+				// Share a trampoline to the same target within reach.
+				var found *trampoline
+				for _, t := range tr.byTarget[target.id] {
+					if t.pos >= next && t.pos-next <= 255 {
+						found = t
+						break
+					}
+				}
+				if found == nil {
+					found = &trampoline{owner: b, target: target}
+					// Blocks before b keep their places: the new trampoline's
+					// index is known now, for them to share in this pass.
+					found.pos = next + len(tr.owned[b.id])
+					tr.owned[b.id] = append(tr.owned[b.id], found)
+					tr.byTarget[target.id] = append(tr.byTarget[target.id], found)
+				}
+				tr.via[b.id][edge] = found
+				changed = true
+			}
+		}
+		if !changed {
+			return total
+		}
+	}
+}
+
+// place computes each block's first instruction index (in start, by
+// block id) and each trampoline's index (in its pos) for the given
+// order, and returns the program's length.
+func place(order []*block, start []int, owned [][]*trampoline) int {
 	pc := 0
 	for _, b := range order {
-		start[b] = pc
+		start[b.id] = pc
 		pc += len(b.stmts) + 1
 		if b.fallsThrough {
 			pc--
 		}
-		for _, t := range owned[b] {
-			t.pos = pc
-			pc++
+		if owned != nil {
+			for _, t := range owned[b.id] {
+				t.pos = pc
+				pc++
+			}
 		}
 	}
-	return start
+	return pc
 }
 
 // nextEpoch numbers the graph walks: a block visited by walk n has seen
@@ -144,19 +182,35 @@ func place(order []*block, owned map[*block][]*trampoline) map[*block]int {
 // share one; the counter itself is atomic.
 var nextEpoch atomic.Uint64
 
-// layoutOrder returns the blocks reachable from entry, each before all of
-// its successors; return blocks come last, accept before reject.
-func layoutOrder(entry *block) []*block {
-	var post []*block
-	var rets []*block
+// orderBuf holds the buffers of layout, reused from one walk to the next.
+type orderBuf struct {
+	stack []frame
+	post  []*block
+	rets  []*block
+	order []*block
+}
+
+// newOrderBuf returns buffers for walks of a graph of n blocks.
+func newOrderBuf(n int) orderBuf {
+	all := make([]*block, 3*n)
+	return orderBuf{stack: make([]frame, 0, n), post: all[:0:n], rets: all[n : n : 2*n], order: all[2*n : 2*n : 3*n]}
+}
+
+// frame is a block being visited by layout's depth-first search.
+type frame struct {
+	b     *block
+	state int
+}
+
+// layout returns the blocks reachable from entry, each before all of
+// its successors; return blocks come last, accept before reject. The
+// slice is valid until the next call.
+func (ob *orderBuf) layout(entry *block) []*block {
+	post, rets := ob.post[:0], ob.rets[:0]
 	epoch := nextEpoch.Add(1)
 	// Iterative depth-first search; the false successor is visited last
 	// so that it tends to be placed right after its block, like libpcap.
-	type frame struct {
-		b     *block
-		state int
-	}
-	stack := []frame{{entry, 0}}
+	stack := append(ob.stack[:0], frame{entry, 0})
 	entry.seen = epoch
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
@@ -183,7 +237,7 @@ func layoutOrder(entry *block) []*block {
 			stack = append(stack, frame{next, 0})
 		}
 	}
-	order := make([]*block, 0, len(post)+len(rets))
+	order := ob.order[:0]
 	for i := len(post) - 1; i >= 0; i-- {
 		order = append(order, post[i])
 	}
@@ -198,5 +252,6 @@ func layoutOrder(entry *block) []*block {
 			order = append(order, r)
 		}
 	}
+	ob.stack, ob.post, ob.rets, ob.order = stack, post, rets, order
 	return order
 }

@@ -176,54 +176,117 @@ func contains(s []uint32, v uint32) bool {
 	return false
 }
 
-// optimizer holds the state of one optimization.
+// optimizer holds the state of one optimization: tables indexed by
+// block id (the graph's blocks are numbered densely) and buffers that the
+// passes reuse, so that a small program costs few allocations.
 type optimizer struct {
-	keys  map[uint64][]internedCode // value keys, interned by hash
-	nkeys int
-	key   map[*block]int // each pure test block's value key (-1: not pure)
+	n     int     // the number of blocks in the graph
+	keyOf []int32 // each block's value key (keyNone: not a pure test), once known
+	known []bool  // keyOf[id] has been computed
+	codes []internedCode
+	// byHash indexes codes by hash once there are many of them.
+	byHash map[uint64][]int32
+	ord    orderBuf
 }
+
+const keyNone = -1
 
 // optimize returns the entry of an equivalent, smaller graph.
-func optimize(entry *block) *block {
-	o := &optimizer{keys: map[uint64][]internedCode{}, key: map[*block]int{}}
-	entry = o.thread(entry)
-	entry = o.collapse(entry)
-	entry = mergeIdentical(entry)
-	dropRedundantLoads(entry)
+func optimize(g *graph, entry *block) *block {
+	n := len(g.blocks)
+	o := &optimizer{n: n, keyOf: make([]int32, n), known: make([]bool, n), ord: newOrderBuf(n)}
+	if o.threadable(entry) {
+		entry = o.thread(entry)
+		entry = o.collapse(entry)
+	}
+	entry = o.mergeIdentical(entry)
+	o.dropRedundantLoads(entry)
 	// Without their reloads, blocks that test the value they are handed
 	// may now be identical: merge again.
-	return mergeIdentical(entry)
+	return o.mergeIdentical(entry)
 }
 
-// internedCode is one interned value key: the code and its number.
+// threadable reports whether threading and collapsing can change the
+// graph: only a value tested twice, or a test whose branches meet, gives
+// them anything to do.
+func (o *optimizer) threadable(entry *block) bool {
+	order := o.ord.layout(entry)
+	seen := make([]bool, 0, 16)
+	for _, b := range order {
+		if b.ret || b.jop == clsJMP|jmpJA {
+			continue
+		}
+		if b.jt == b.jf {
+			return true
+		}
+		k := o.valueKey(b)
+		if k < 0 {
+			continue
+		}
+		for len(seen) <= k {
+			seen = append(seen, false)
+		}
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+	}
+	return false
+}
+
+// internedCode is one interned value key: the code and its hash.
 type internedCode struct {
 	code []stmt
-	id   int
+	hash uint64
 }
+
+// maxLinearCodes is how many interned codes are searched one by one
+// before they are indexed by hash.
+const maxLinearCodes = 16
 
 // valueKey returns the key of the value a test block computes before its
 // jump, or -1 when the block is not a pure test: its code must read no
 // register it did not set, store nothing, and compare A with a constant.
 func (o *optimizer) valueKey(b *block) int {
-	if k, ok := o.key[b]; ok {
-		return k
+	if o.known[b.id] {
+		return int(o.keyOf[b.id])
 	}
-	k := -1
+	k := keyNone
 	if !b.ret && b.jop != clsJMP|jmpJA && b.jop&srcX == 0 && pure(b.stmts) {
-		h := stmtsHash(b.stmts)
-		for _, e := range o.keys[h] {
-			if slices.Equal(e.code, b.stmts) {
-				k = e.id
-				break
+		k = o.intern(b.stmts)
+	}
+	o.known[b.id] = true
+	o.keyOf[b.id] = int32(k)
+	return k
+}
+
+// intern returns the number of code, giving it the next one if it is new.
+func (o *optimizer) intern(code []stmt) int {
+	h := stmtsHash(code)
+	if o.byHash == nil {
+		for i, e := range o.codes {
+			if e.hash == h && slices.Equal(e.code, code) {
+				return i
 			}
 		}
-		if k < 0 {
-			k = o.nkeys
-			o.nkeys++
-			o.keys[h] = append(o.keys[h], internedCode{b.stmts, k})
+	} else {
+		for _, i := range o.byHash[h] {
+			if slices.Equal(o.codes[i].code, code) {
+				return int(i)
+			}
 		}
 	}
-	o.key[b] = k
+	k := len(o.codes)
+	o.codes = append(o.codes, internedCode{code, h})
+	switch {
+	case o.byHash != nil:
+		o.byHash[h] = append(o.byHash[h], int32(k))
+	case len(o.codes) > maxLinearCodes:
+		o.byHash = make(map[uint64][]int32, 2*len(o.codes))
+		for i, e := range o.codes {
+			o.byHash[e.hash] = append(o.byHash[e.hash], int32(i))
+		}
+	}
 	return k
 }
 
@@ -346,19 +409,29 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 // thread performs jump threading over the graph from entry, in
 // topological order, and returns the new entry.
 func (o *optimizer) thread(entry *block) *block {
-	order := layoutOrder(entry)
-	in := map[*block]facts{entry: {}}
+	order := o.ord.layout(entry)
+	in := make([]facts, o.n)
+	has := make([]bool, o.n)
+	addIn := func(b *block, f facts) {
+		if has[b.id] {
+			in[b.id] = meet(in[b.id], f)
+			return
+		}
+		has[b.id] = true
+		in[b.id] = f
+	}
+	has[entry.id] = true
 	for _, b := range order {
-		f, ok := in[b]
-		if !ok || b.ret || b.jop == clsJMP|jmpJA {
+		if !has[b.id] || b.ret || b.jop == clsJMP|jmpJA {
 			// Unreached after threading, a return, or an unconditional
 			// block (whose code may change anything): facts stop here.
 			if !b.ret && b.jop == clsJMP|jmpJA {
-				addIn(in, b.jt, facts{})
+				addIn(b.jt, facts{})
 			}
 			continue
 		}
-		for _, taken := range []bool{true, false} {
+		f := in[b.id]
+		for _, taken := range [2]bool{true, false} {
 			ef := o.edgeFacts(f, b, taken)
 			t := b.jf
 			if taken {
@@ -370,7 +443,7 @@ func (o *optimizer) thread(entry *block) *block {
 			} else {
 				b.jf = t
 			}
-			addIn(in, t, ef)
+			addIn(t, ef)
 		}
 	}
 	return entry
@@ -414,10 +487,10 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 // them, after their predecessors were visited), from the returns up, and
 // returns the entry.
 func (o *optimizer) collapse(entry *block) *block {
-	order := layoutOrder(entry)
-	repl := map[*block]*block{}
+	order := o.ord.layout(entry)
+	repl := make([]*block, o.n)
 	get := func(b *block) *block {
-		if r, ok := repl[b]; ok {
+		if r := repl[b.id]; r != nil {
 			return r
 		}
 		return b
@@ -429,7 +502,7 @@ func (o *optimizer) collapse(entry *block) *block {
 		}
 		b.jt, b.jf = get(b.jt), get(b.jf)
 		if b.jop != clsJMP|jmpJA && b.jt == b.jf && o.valueKey(b) >= 0 && selfContainedTarget(b.jt) {
-			repl[b] = b.jt
+			repl[b.id] = b.jt
 		}
 	}
 	return get(entry)
@@ -441,108 +514,128 @@ func selfContainedTarget(b *block) bool {
 	return b.ret || selfContained(b.stmts)
 }
 
-func addIn(in map[*block]facts, b *block, f facts) {
-	if old, ok := in[b]; ok {
-		in[b] = meet(old, f)
-		return
-	}
-	in[b] = f
-}
-
 // mergeIdentical merges blocks with the same code and the same
 // successors, from the returns up, and returns the entry.
-func mergeIdentical(entry *block) *block {
-	order := layoutOrder(entry)
-	canon := map[blockSig][]*block{}
-	repl := map[*block]*block{}
+func (o *optimizer) mergeIdentical(entry *block) *block {
+	order := o.ord.layout(entry)
+	repl := make([]*block, o.n)
+	// Blocks kept so far, by signature hash: a list searched in full for
+	// small graphs, a map for large ones.
+	type kept struct {
+		h uint64
+		b *block
+	}
+	var list []kept
+	var byHash map[uint64][]*block
+	if len(order) > 64 {
+		byHash = make(map[uint64][]*block, len(order))
+	}
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
 		if !b.ret {
-			if r, ok := repl[b.jt]; ok {
+			if r := repl[b.jt.id]; r != nil {
 				b.jt = r
 			}
-			if r, ok := repl[b.jf]; ok {
+			if r := repl[b.jf.id]; r != nil {
 				b.jf = r
 			}
 		}
-		sig := signature(b)
-		same := false
-		for _, c := range canon[sig] {
-			if c != b && slices.Equal(c.stmts, b.stmts) {
-				repl[b] = c
-				same = true
-				break
+		h := signature(b)
+		var same *block
+		if byHash == nil {
+			for _, c := range list {
+				if c.h == h && sameBlock(c.b, b) {
+					same = c.b
+					break
+				}
+			}
+		} else {
+			for _, c := range byHash[h] {
+				if sameBlock(c, b) {
+					same = c
+					break
+				}
 			}
 		}
-		if !same {
-			canon[sig] = append(canon[sig], b)
+		switch {
+		case same != nil:
+			repl[b.id] = same
+		case byHash == nil:
+			list = append(list, kept{h, b})
+		default:
+			byHash[h] = append(byHash[h], b)
 		}
 	}
-	if r, ok := repl[entry]; ok {
+	if r := repl[entry.id]; r != nil {
 		return r
 	}
 	return entry
 }
 
-// blockSig identifies a block up to its statements, which are only
-// hashed: blocks with the same signature are compared in full.
-type blockSig struct {
-	stmts     uint64
-	n         int
-	jop       uint16
-	k         uint32
-	jt, jf    *block
-	ret, retA bool
-	retK      uint32
+// signature hashes what makes two blocks the same: their code, their
+// jump or return, and their successors.
+func signature(b *block) uint64 {
+	h := stmtsHash(b.stmts)
+	const prime = 1099511628211
+	if b.ret {
+		h = (h ^ 1) * prime
+		if b.retA {
+			h = (h ^ 2) * prime
+		}
+		return (h ^ uint64(b.retK)) * prime
+	}
+	h = (h ^ uint64(b.jop)) * prime
+	h = (h ^ uint64(b.k)) * prime
+	h = (h ^ uint64(b.jt.id)) * prime
+	return (h ^ uint64(b.jf.id)<<20) * prime
 }
 
-func signature(b *block) blockSig {
-	sig := blockSig{stmts: stmtsHash(b.stmts), n: len(b.stmts), ret: b.ret, retA: b.retA, retK: b.retK}
-	if !b.ret {
-		sig.jop, sig.k, sig.jt, sig.jf = b.jop, b.k, b.jt, b.jf
+// sameBlock reports whether a and b have the same code, jump or return
+// and successors.
+func sameBlock(a, b *block) bool {
+	if a == b || a.ret != b.ret || !slices.Equal(a.stmts, b.stmts) {
+		return false
 	}
-	return sig
+	if a.ret {
+		return a.retA == b.retA && a.retK == b.retK
+	}
+	return a.jop == b.jop && a.k == b.k && a.jt == b.jt && a.jf == b.jf
 }
 
 // dropRedundantLoads removes, from a test block, the loads of a value
 // that every predecessor leaves in A (and an X that every predecessor
 // leaves in X), as when "ldh [12]" is tested against 0x86dd and then
 // 0x800.
-func dropRedundantLoads(entry *block) {
-	order := layoutOrder(entry)
-	preds := map[*block][]*block{}
+func (o *optimizer) dropRedundantLoads(entry *block) {
+	order := o.ord.layout(entry)
+	// inA/inX: the value number that every predecessor seen so far leaves
+	// in A / X (0: unknown or different); the order puts each block after
+	// all of its predecessors.
+	inA := make([]vnum, o.n)
+	inX := make([]vnum, o.n)
+	reached := make([]bool, o.n)
+	var vn valueNumbers
 	for _, b := range order {
 		if b.ret {
 			continue
 		}
-		preds[b.jt] = append(preds[b.jt], b)
-		if b.jf != b.jt {
-			preds[b.jf] = append(preds[b.jf], b)
-		}
-	}
-	// outA/outX: the value number of what a block leaves in A / X.
-	vn := valueNumbers{}
-	outA := map[*block]vnum{}
-	outX := map[*block]vnum{}
-	for _, b := range order {
-		if b.ret {
-			continue
-		}
-		var inA, inX vnum
-		ps := preds[b]
-		if b != entry && len(ps) > 0 {
-			inA, inX = outA[ps[0]], outX[ps[0]]
-			for _, p := range ps[1:] {
-				if outA[p] != inA {
-					inA = 0
-				}
-				if outX[p] != inX {
-					inX = 0
-				}
+		a, x := vn.trackRegs(b, inA[b.id], inX[b.id])
+		for i, s := range [2]*block{b.jt, b.jf} {
+			if i == 1 && s == b.jt {
+				break
+			}
+			if !reached[s.id] {
+				reached[s.id] = true
+				inA[s.id], inX[s.id] = a, x
+				continue
+			}
+			if inA[s.id] != a {
+				inA[s.id] = 0
+			}
+			if inX[s.id] != x {
+				inX[s.id] = 0
 			}
 		}
-		a, x := vn.trackRegs(b, inA, inX)
-		outA[b], outX[b] = a, x
 	}
 }
 
@@ -558,16 +651,35 @@ type valueExpr struct {
 	a, x vnum
 }
 
-// valueNumbers interns valueExprs.
-type valueNumbers map[valueExpr]vnum
+// valueNumbers interns valueExprs: in a list while there are few, then
+// in a map.
+type valueNumbers struct {
+	list []valueExpr
+	m    map[valueExpr]vnum
+}
 
-func (vn valueNumbers) of(e valueExpr) vnum {
-	if n, ok := vn[e]; ok {
+func (vn *valueNumbers) of(e valueExpr) vnum {
+	if vn.m != nil {
+		if n, ok := vn.m[e]; ok {
+			return n
+		}
+		n := vnum(len(vn.m) + 1)
+		vn.m[e] = n
 		return n
 	}
-	n := vnum(len(vn) + 1)
-	vn[e] = n
-	return n
+	for i, x := range vn.list {
+		if x == e {
+			return vnum(i + 1)
+		}
+	}
+	vn.list = append(vn.list, e)
+	if len(vn.list) > 32 {
+		vn.m = make(map[valueExpr]vnum, 2*len(vn.list))
+		for i, x := range vn.list {
+			vn.m[x] = vnum(i + 1)
+		}
+	}
+	return vnum(len(vn.list))
 }
 
 // trackRegs drops from b the code that recomputes what A and X already
@@ -576,7 +688,7 @@ func (vn valueNumbers) of(e valueExpr) vnum {
 // that reload what their register holds go. Reloading the same bytes
 // cannot fail where the first load succeeded, so no packet's fate
 // changes.
-func (vn valueNumbers) trackRegs(b *block, inA, inX vnum) (vnum, vnum) {
+func (vn *valueNumbers) trackRegs(b *block, inA, inX vnum) (vnum, vnum) {
 	if b.jop == clsJMP|jmpJA {
 		// Unconditional blocks come from code that carries registers on
 		// purpose; leave them alone.
@@ -613,7 +725,7 @@ func (vn valueNumbers) trackRegs(b *block, inA, inX vnum) (vnum, vnum) {
 
 // step returns the value numbers of A and X after s, from those before
 // (0 is unknown; a store leaves both alone).
-func (vn valueNumbers) step(s stmt, a, x vnum) (vnum, vnum) {
+func (vn *valueNumbers) step(s stmt, a, x vnum) (vnum, vnum) {
 	switch s.op & 0x07 {
 	case clsLD:
 		switch s.op & 0xe0 {

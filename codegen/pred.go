@@ -245,7 +245,7 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			return b
 		case pSeq:
 			next := g.lower(q.next, t, f)
-			return g.add(&block{stmts: q.code, jop: clsJMP | jmpJA, jt: next, jf: next})
+			return g.add(block{stmts: q.code, jop: clsJMP | jmpJA, jt: next, jf: next})
 		default:
 			panic("codegen: unknown pred")
 		}

@@ -269,9 +269,9 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 			g := newGraph(262144)
 			entry := g.lower(p, g.accept, g.reject)
 			if *optimized {
-				entry = optimize(entry)
+				entry = optimize(g, entry)
 			}
-			ours, err := linearize(entry)
+			ours, err := linearize(g, entry)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,7 +307,7 @@ func TestProtochainLength(t *testing.T) {
 	l, _ := lookupLink(cbpf.LinkEN10MB)
 	c := newCompiler(l, 262144)
 	g := newGraph(262144)
-	raw, err := linearize(g.lower(c.protochain(true, 17), g.accept, g.reject))
+	raw, err := linearize(g, g.lower(c.protochain(true, 17), g.accept, g.reject))
 	if err != nil {
 		t.Fatal(err)
 	}

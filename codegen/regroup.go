@@ -56,6 +56,103 @@ func regroup(p pred) pred {
 	return p
 }
 
+// regroupNeeded reports whether regroup would rewrite p into anything
+// but p itself: whether some disjunction it regroups has two terms with
+// the same first conjunct, or equality tests of one value that are
+// repeated, not side by side, or many enough for a tree. Most filters
+// have none, and skipping the rebuild saves most of its allocations.
+// It follows regroup's walk exactly.
+func regroupNeeded(p pred) bool {
+	switch q := p.(type) {
+	case pAnd:
+		return regroupNeeded(q.a) || regroupNeeded(q.b)
+	case pNot:
+		return regroupNeeded(q.x)
+	case pOr:
+		var buf [8]pred
+		terms := flattenOr(p, buf[:0])
+		for _, t := range terms {
+			if !movable(t) {
+				for _, t := range terms {
+					if regroupNeeded(t) {
+						return true
+					}
+				}
+				return false
+			}
+		}
+		return regroupOrNeeded(terms)
+	}
+	return false
+}
+
+// regroupOrNeeded reports whether regroupOr(terms) would change them.
+// regroupOr recurses into the last conjunct of each term (the rest of a
+// group with one member is regrouped conjunct by conjunct), so that is
+// where this one looks too.
+func regroupOrNeeded(terms []pred) bool {
+	var headBuf [8]pred
+	heads := headBuf[:0]
+	for _, t := range terms {
+		var buf [8]pred
+		cs := flattenAnd(t, buf[:0])
+		if len(cs) < 2 {
+			continue
+		}
+		head, last := cs[0], cs[len(cs)-1]
+		for _, h := range heads {
+			if predEqual(h, head) {
+				return true
+			}
+		}
+		heads = append(heads, head)
+		var obuf [8]pred
+		if regroupOrNeeded(flattenOr(last, obuf[:0])) {
+			return true
+		}
+	}
+	// sets: lone equality tests of one value merge into a set placed
+	// where the first is; nothing changes for a run of distinct tests,
+	// side by side, too few for a tree.
+	for i := 0; i < len(terms); i++ {
+		q, ok := jeqLeaf(terms[i])
+		if !ok {
+			continue
+		}
+		j := i + 1
+		for j < len(terms) {
+			r, ok := jeqLeaf(terms[j])
+			if !ok || !slices.Equal(r.prep, q.prep) {
+				break
+			}
+			j++
+		}
+		if j-i >= setTreeMin {
+			return true
+		}
+		for a := i; a < j; a++ {
+			for b := a + 1; b < j; b++ {
+				if terms[a].(pTest).k == terms[b].(pTest).k {
+					return true
+				}
+			}
+		}
+		for _, t := range terms[j:] {
+			if r, ok := jeqLeaf(t); ok && slices.Equal(r.prep, q.prep) {
+				return true
+			}
+		}
+		i = j - 1
+	}
+	return false
+}
+
+// jeqLeaf returns t as an equality test with a constant, if it is one.
+func jeqLeaf(t pred) (pTest, bool) {
+	q, ok := t.(pTest)
+	return q, ok && q.jop == clsJMP|jmpJEQ|srcK
+}
+
 func flattenOr(p pred, out []pred) []pred {
 	if q, ok := p.(pOr); ok {
 		return flattenOr(q.b, flattenOr(q.a, out))
@@ -89,55 +186,94 @@ func movable(p pred) bool {
 
 // regroupOr factors the terms of a disjunction by their first conjunct,
 // in order of first appearance, then turns equality tests of one value
-// into set tests.
+// into set tests. A group of one term under which nothing changes keeps
+// that term as it is.
 func regroupOr(terms []pred) pred {
 	type group struct {
 		leaf  bool // a lone test, which joins the set tests below
 		head  pred
-		rests []pred
+		n     int
+		term  pred   // the first member, whole
+		rest  pred   // the first member's rest
+		rests []pred // the rests of all members, once there are two
 	}
-	var order []*group
-	var groups map[uint64][]*group // by hash, for long disjunctions only
+	var gbuf [8]group
+	groups := gbuf[:0]
+	var index map[uint64][]int32 // by hash, for long disjunctions only
 	if len(terms) > 16 {
-		groups = map[uint64][]*group{}
+		index = make(map[uint64][]int32)
 	}
 	find := func(leaf bool, head pred) *group {
 		var h uint64
-		candidates := order
-		if groups != nil {
+		if index != nil {
 			h = predHash(head)
-			candidates = groups[h]
-		}
-		for _, g := range candidates {
-			if g.leaf == leaf && predEqual(g.head, head) {
-				return g
+			for _, i := range index[h] {
+				if g := &groups[i]; g.leaf == leaf && predEqual(g.head, head) {
+					return g
+				}
+			}
+		} else {
+			for i := range groups {
+				if g := &groups[i]; g.leaf == leaf && predEqual(g.head, head) {
+					return g
+				}
 			}
 		}
-		g := &group{leaf: leaf, head: head}
-		if groups != nil {
-			groups[h] = append(groups[h], g)
+		if index != nil {
+			index[h] = append(index[h], int32(len(groups)))
 		}
-		order = append(order, g)
-		return g
+		groups = append(groups, group{leaf: leaf, head: head})
+		return &groups[len(groups)-1]
 	}
 	for _, t := range terms {
-		cs := flattenAnd(t, nil)
-		if len(cs) < 2 {
+		head, rest, ok := splitAnd(t)
+		if !ok {
 			find(true, t)
 			continue
 		}
-		g := find(false, cs[0])
-		g.rests = append(g.rests, and(cs[1:]...))
-	}
-	var out []pred
-	for _, g := range order {
-		if g.leaf {
-			out = append(out, g.head)
-			continue
+		g := find(false, head)
+		switch g.n {
+		case 0:
+			g.term, g.rest = t, rest
+		case 1:
+			g.rests = append(g.rests, g.rest, rest)
+		default:
+			g.rests = append(g.rests, rest)
 		}
-		out = append(out, and(g.head, regroupOr(expandOr(g.rests))))
+		g.n++
+	}
+	var obuf [8]pred
+	out := obuf[:0]
+	for i := range groups {
+		g := &groups[i]
+		switch {
+		case g.leaf:
+			out = append(out, g.head)
+		case g.n == 1:
+			var sbuf [8]pred
+			sub := flattenOr(g.rest, sbuf[:0])
+			if !regroupOrNeeded(sub) {
+				out = append(out, g.term)
+				continue
+			}
+			out = append(out, and(g.head, regroupOr(sub)))
+		default:
+			out = append(out, and(g.head, regroupOr(expandOr(g.rests))))
+		}
 	}
 	return sets(out)
+}
+
+// splitAnd splits a conjunction into its first conjunct and the rest.
+func splitAnd(t pred) (head, rest pred, ok bool) {
+	q, ok := t.(pAnd)
+	if !ok {
+		return nil, nil, false
+	}
+	if h, r, ok := splitAnd(q.a); ok {
+		return h, and(r, q.b), true
+	}
+	return q.a, q.b, true
 }
 
 // expandOr flattens the disjunctions inside terms.
@@ -152,35 +288,60 @@ func expandOr(terms []pred) []pred {
 // sets merges the equality tests of the same value among terms into one
 // set test at the place of the first, and returns their disjunction.
 func sets(terms []pred) pred {
-	byPrep := map[uint64][]*set{}
-	var order []any // *set or pred
+	// Each entry of order is a set or a term.
+	type entry struct {
+		s *set
+		p pred
+	}
+	var ebuf [16]entry
+	order := ebuf[:0]
+	var found []*set
+	var byPrep map[uint64][]*set // once there are many sets
 	for _, t := range terms {
-		if q, ok := t.(pTest); ok && q.jop == clsJMP|jmpJEQ|srcK {
-			h := stmtsHash(q.prep)
-			var s *set
-			for _, c := range byPrep[h] {
+		q, ok := jeqLeaf(t)
+		if !ok {
+			order = append(order, entry{p: t})
+			continue
+		}
+		var s *set
+		if byPrep == nil {
+			for _, c := range found {
 				if slices.Equal(c.prep, q.prep) {
 					s = c
 					break
 				}
 			}
-			if s == nil {
-				s = &set{prep: q.prep}
-				byPrep[h] = append(byPrep[h], s)
-				order = append(order, s)
+		} else {
+			for _, c := range byPrep[stmtsHash(q.prep)] {
+				if slices.Equal(c.prep, q.prep) {
+					s = c
+					break
+				}
 			}
-			s.add(q.k)
-			continue
 		}
-		order = append(order, t)
+		if s == nil {
+			s = &set{prep: q.prep}
+			found = append(found, s)
+			if byPrep != nil {
+				h := stmtsHash(q.prep)
+				byPrep[h] = append(byPrep[h], s)
+			} else if len(found) > 8 {
+				byPrep = make(map[uint64][]*set, 2*len(found))
+				for _, c := range found {
+					h := stmtsHash(c.prep)
+					byPrep[h] = append(byPrep[h], c)
+				}
+			}
+			order = append(order, entry{s: s})
+		}
+		s.add(q.k)
 	}
 	out := pred(pFalse)
-	for _, o := range order {
-		switch o := o.(type) {
-		case *set:
-			out = or(out, setTest(o.prep, o.vals))
-		case pred:
-			out = or(out, o)
+	for _, e := range order {
+		if e.s != nil {
+			out = or(out, setTest(e.s.prep, e.s.vals))
+		} else {
+			out = or(out, e.p)
 		}
 	}
 	return out
