@@ -40,8 +40,13 @@
 // # Grammar
 //
 // The lexer is hand-written behind participle's lexer.Definition and
-// follows flex's longest-match rules of libpcap's scanner.l. The grammar
-// is parsed by one participle Parseable hook: recursive descent for the
+// follows flex's longest-match rules of libpcap's scanner.l, producing
+// participle's lexer.Token. The grammar is one participle Parseable
+// hook. Parse itself lexes the whole input into a slice sized up front
+// and runs the hook's parser on it directly: participle's token
+// buffering and reflection cost more than the rest of a parse, and
+// TestParticiplePath and FuzzParse check that the two paths give the
+// same trees and errors. The hook is recursive descent for the
 // boolean layer (libpcap's LALR choices, such as whether "(" opens an
 // expression, a list of ids or arithmetic, made with one or two tokens of
 // lookahead and no backtracking) and precedence climbing for arithmetic,

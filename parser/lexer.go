@@ -62,7 +62,11 @@ func (s *scanner) advance(n int) {
 }
 
 // Next implements lexer.Lexer.
-func (s *scanner) Next() (lexer.Token, error) {
+func (s *scanner) Next() (lexer.Token, error) { return s.next(), nil }
+
+// next returns the next token: EOF at the end of the input, again and
+// again.
+func (s *scanner) next() lexer.Token {
 	for s.off < len(s.src) {
 		c := s.src[s.off]
 		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
@@ -73,12 +77,12 @@ func (s *scanner) Next() (lexer.Token, error) {
 	}
 	pos := lexer.Position{Filename: s.file, Offset: s.off, Line: s.line, Column: s.col}
 	if s.off >= len(s.src) {
-		return lexer.Token{Type: lexer.EOF, Pos: pos}, nil
+		return lexer.Token{Type: lexer.EOF, Pos: pos}
 	}
 	typ, n := scan(s.src[s.off:])
 	val := s.src[s.off : s.off+n]
 	s.advance(n)
-	return lexer.Token{Type: typ, Value: val, Pos: pos}, nil
+	return lexer.Token{Type: typ, Value: val, Pos: pos}
 }
 
 // scan classifies the token at the start of s (not empty, not starting

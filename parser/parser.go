@@ -26,9 +26,19 @@ type grammar struct {
 // errStop tells participle the hook failed; the *Error is in grammar.err.
 var errStop = errors.New("stop")
 
-// Parse implements participle.Parseable.
+// Parse implements participle.Parseable: it parses the tokens of
+// participle's stream with the same recursive descent as the package's
+// Parse.
 func (g *grammar) Parse(lex *lexer.PeekingLexer) error {
-	p := parser{lex: lex}
+	var ts tokenStream
+	for {
+		t := lex.Next()
+		ts.toks = append(ts.toks, *t)
+		if t.EOF() {
+			break
+		}
+	}
+	p := parser{lex: &ts}
 	g.expr, g.err = p.parseFilter()
 	if g.err != nil {
 		return errStop
@@ -36,6 +46,10 @@ func (g *grammar) Parse(lex *lexer.PeekingLexer) error {
 	return nil
 }
 
+// filterParser is the language as a participle parser: the lexer
+// definition and the grammar hook. Parse does not go through it, because
+// participle's token buffering and reflection cost more than the rest of
+// a parse; parseWithParticiple (used by the tests) does, and must agree.
 var filterParser = participle.MustBuild[grammar](participle.Lexer(lexDefinition{}))
 
 // Parse parses a filter expression into a syntax tree that keeps every
@@ -47,6 +61,28 @@ func Parse(src string) (Expr, error) {
 	if len(src) > MaxLen {
 		return nil, ErrorList{{Pos: Pos{Line: 1, Column: 1}, Kind: ErrLimit,
 			Msg: fmt.Sprintf("expression too long: %d bytes, the limit is %d", len(src), MaxLen)}}
+	}
+	ts := tokenStream{toks: make([]lexer.Token, 0, len(src)/3+2)}
+	sc := scanner{src: src, line: 1, col: 1}
+	for {
+		t := sc.next()
+		ts.toks = append(ts.toks, t)
+		if t.Type == lexer.EOF {
+			break
+		}
+	}
+	p := parser{lex: &ts}
+	e, perr := p.parseFilter()
+	if perr != nil {
+		return nil, ErrorList{perr}
+	}
+	return e, nil
+}
+
+// parseWithParticiple is Parse through participle's ParseString.
+func parseWithParticiple(src string) (Expr, error) {
+	if len(src) > MaxLen {
+		return Parse(src)
 	}
 	g, err := filterParser.ParseString("", src)
 	if g != nil && g.err != nil {
@@ -63,12 +99,29 @@ func Parse(src string) (Expr, error) {
 	return g.expr, nil
 }
 
+// tokenStream is the parser's view of the tokens: the whole input lexed
+// up front, ending with an EOF token, which the stream never moves past.
+type tokenStream struct {
+	toks []lexer.Token
+	i    int
+}
+
+func (s *tokenStream) peek() *lexer.Token { return &s.toks[s.i] }
+
+func (s *tokenStream) next() *lexer.Token {
+	t := &s.toks[s.i]
+	if s.i < len(s.toks)-1 {
+		s.i++
+	}
+	return t
+}
+
 // bailout unwinds the parser on the first error.
 type bailout struct{}
 
 // parser is the hand-written parser over participle's tokens.
 type parser struct {
-	lex   *lexer.PeekingLexer
+	lex   *tokenStream
 	depth int
 	err   *Error
 }
@@ -120,16 +173,15 @@ func (p *parser) parseFilter() (e Expr, err *Error) {
 
 func pos(t *lexer.Token) Pos { return Pos{t.Pos.Offset, t.Pos.Line, t.Pos.Column} }
 
-func (p *parser) peek() *lexer.Token { return p.lex.Peek() }
-func (p *parser) next() *lexer.Token { return p.lex.Next() }
+func (p *parser) peek() *lexer.Token { return p.lex.peek() }
+func (p *parser) next() *lexer.Token { return p.lex.next() }
 
 // peek2 returns the token after the next one.
 func (p *parser) peek2() *lexer.Token {
-	cp := p.lex.MakeCheckpoint()
-	p.lex.Next()
-	t := p.lex.Peek()
-	p.lex.LoadCheckpoint(cp)
-	return t
+	if p.lex.i+1 < len(p.lex.toks) {
+		return &p.lex.toks[p.lex.i+1]
+	}
+	return p.lex.peek()
 }
 
 func (p *parser) fail(t *lexer.Token, msg string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -437,6 +438,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src string) {
+		checkParticiplePath(t, src)
 		e, err := Parse(src)
 		if err != nil {
 			if e != nil {
@@ -457,4 +459,36 @@ func FuzzParse(f *testing.F) {
 		}
 		checkRoundTrip(t, src, r, true)
 	})
+}
+
+// TestParticiplePath checks that parsing through participle's
+// ParseString (lexer definition, token buffering, grammar hook) and
+// Parse's direct path give the same trees and the same errors, on the
+// corpus and on the error cases.
+func TestParticiplePath(t *testing.T) {
+	srcs := []string{"", "   ", "tcp port 80 and host 10.0.0.1", "(", ")", "host", "port 80 or (443) > 1", "a\nb", "tcp[13] & 0x12 = 0x12", strings.Repeat("(", MaxDepth+2)}
+	for _, c := range loadCorpus(t) {
+		srcs = append(srcs, c.expr)
+	}
+	for _, src := range srcs {
+		checkParticiplePath(t, src)
+	}
+}
+
+func checkParticiplePath(t *testing.T, src string) {
+	t.Helper()
+	e1, err1 := Parse(src)
+	e2, err2 := parseWithParticiple(src)
+	if diff := cmp.Diff(fmt.Sprint(err2), fmt.Sprint(err1)); diff != "" {
+		t.Fatalf("%q: errors differ (-participle +Parse):\n%s", src, diff)
+	}
+	if e1 == nil || e2 == nil {
+		if (e1 == nil) != (e2 == nil) {
+			t.Fatalf("%q: one path gives a tree, the other none", src)
+		}
+		return
+	}
+	if diff := cmp.Diff(e2, e1); diff != "" {
+		t.Fatalf("%q: trees differ (-participle +Parse):\n%s", src, diff)
+	}
 }
