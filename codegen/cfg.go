@@ -32,6 +32,8 @@ type graph struct {
 	reject *block
 	// slab is where new blocks are allocated from, a chunk at a time.
 	slab []block
+	// ord holds the buffers of walks over the blocks (see walker).
+	ord *orderBuf
 }
 
 func newGraph(snaplen uint32) *graph {

@@ -29,8 +29,7 @@ type trampoline struct {
 // through a trampoline, a `ja` to the target: one placed after an earlier
 // block is shared when it is in reach, else a new one follows the jump.
 func linearize(g *graph, entry *block) ([]bpf.RawInstruction, error) {
-	ob := newOrderBuf(len(g.blocks))
-	order := ob.layout(entry)
+	order := g.walker().layout(entry)
 	// An unconditional block placed right before its target needs no ja.
 	for i, b := range order {
 		b.fallsThrough = b.jop == clsJMP|jmpJA && i+1 < len(order) && order[i+1] == b.jt
@@ -190,10 +189,15 @@ type orderBuf struct {
 	order []*block
 }
 
-// newOrderBuf returns buffers for walks of a graph of n blocks.
-func newOrderBuf(n int) orderBuf {
-	all := make([]*block, 3*n)
-	return orderBuf{stack: make([]frame, 0, n), post: all[:0:n], rets: all[n : n : 2*n], order: all[2*n : 2*n : 3*n]}
+// walker returns the graph's walk buffers, made for its blocks on the
+// first call (no block is added after lowering).
+func (g *graph) walker() *orderBuf {
+	if g.ord == nil {
+		n := len(g.blocks)
+		all := make([]*block, 3*n)
+		g.ord = &orderBuf{stack: make([]frame, 0, n), post: all[:0:n], rets: all[n:n:2*n], order: all[2*n : 2*n : 3*n]}
+	}
+	return g.ord
 }
 
 // frame is a block being visited by layout's depth-first search.

@@ -180,13 +180,19 @@ func contains(s []uint32, v uint32) bool {
 // block id (the graph's blocks are numbered densely) and buffers that the
 // passes reuse, so that a small program costs few allocations.
 type optimizer struct {
-	n     int     // the number of blocks in the graph
-	keyOf []int32 // each block's value key (keyNone: not a pure test), once known
-	known []bool  // keyOf[id] has been computed
+	n int // the number of blocks in the graph
+	// keyOf is each block's value key plus 2 (so keyNone is 1), or 0
+	// while not computed yet.
+	keyOf []int32
 	codes []internedCode
 	// byHash indexes codes by hash once there are many of them.
 	byHash map[uint64][]int32
-	ord    orderBuf
+	// repeated marks the value keys that more than one block tests.
+	repeated []bool
+	// repl is the block replacing each block, for the passes that merge
+	// blocks (cleared by each).
+	repl []*block
+	ord  *orderBuf
 }
 
 const keyNone = -1
@@ -194,7 +200,8 @@ const keyNone = -1
 // optimize returns the entry of an equivalent, smaller graph.
 func optimize(g *graph, entry *block) *block {
 	n := len(g.blocks)
-	o := &optimizer{n: n, keyOf: make([]int32, n), known: make([]bool, n), ord: newOrderBuf(n)}
+	o := &optimizer{n: n, keyOf: make([]int32, n), repl: make([]*block, n), ord: g.walker(),
+		codes: make([]internedCode, 0, 16)}
 	if o.threadable(entry) {
 		entry = o.thread(entry)
 		entry = o.collapse(entry)
@@ -208,30 +215,40 @@ func optimize(g *graph, entry *block) *block {
 
 // threadable reports whether threading and collapsing can change the
 // graph: only a value tested twice, or a test whose branches meet, gives
-// them anything to do.
+// them anything to do. It marks the values tested more than once: facts
+// about the others can never decide a test.
 func (o *optimizer) threadable(entry *block) bool {
 	order := o.ord.layout(entry)
-	seen := make([]bool, 0, 16)
+	var countBuf [32]uint8
+	count := countBuf[:0]
+	meets := false
 	for _, b := range order {
 		if b.ret || b.jop == clsJMP|jmpJA {
 			continue
 		}
 		if b.jt == b.jf {
-			return true
+			meets = true
 		}
 		k := o.valueKey(b)
 		if k < 0 {
 			continue
 		}
-		for len(seen) <= k {
-			seen = append(seen, false)
+		for len(count) <= k {
+			count = append(count, 0)
 		}
-		if seen[k] {
-			return true
+		if count[k] < 2 {
+			count[k]++
 		}
-		seen[k] = true
 	}
-	return false
+	o.repeated = make([]bool, len(count))
+	some := false
+	for k, c := range count {
+		if c > 1 {
+			o.repeated[k] = true
+			some = true
+		}
+	}
+	return some || meets
 }
 
 // internedCode is one interned value key: the code and its hash.
@@ -248,15 +265,14 @@ const maxLinearCodes = 16
 // jump, or -1 when the block is not a pure test: its code must read no
 // register it did not set, store nothing, and compare A with a constant.
 func (o *optimizer) valueKey(b *block) int {
-	if o.known[b.id] {
-		return int(o.keyOf[b.id])
+	if k := o.keyOf[b.id]; k != 0 {
+		return int(k) - 2
 	}
 	k := keyNone
 	if !b.ret && b.jop != clsJMP|jmpJA && b.jop&srcX == 0 && pure(b.stmts) {
 		k = o.intern(b.stmts)
 	}
-	o.known[b.id] = true
-	o.keyOf[b.id] = int32(k)
+	o.keyOf[b.id] = int32(k + 2)
 	return k
 }
 
@@ -385,7 +401,7 @@ func outcome(b *block, f fact) (taken, known bool) {
 // edgeFacts returns what is known after b's test on its true or false edge.
 func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 	k := o.valueKey(b)
-	if k < 0 {
+	if k < 0 || k >= len(o.repeated) || !o.repeated[k] {
 		return in
 	}
 	cur, _ := in.get(k)
@@ -488,7 +504,8 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 // returns the entry.
 func (o *optimizer) collapse(entry *block) *block {
 	order := o.ord.layout(entry)
-	repl := make([]*block, o.n)
+	repl := o.repl
+	clear(repl)
 	get := func(b *block) *block {
 		if r := repl[b.id]; r != nil {
 			return r
@@ -518,7 +535,8 @@ func selfContainedTarget(b *block) bool {
 // successors, from the returns up, and returns the entry.
 func (o *optimizer) mergeIdentical(entry *block) *block {
 	order := o.ord.layout(entry)
-	repl := make([]*block, o.n)
+	repl := o.repl
+	clear(repl)
 	// Blocks kept so far, by signature hash: a list searched in full for
 	// small graphs, a map for large ones.
 	type kept struct {
@@ -529,6 +547,8 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 	var byHash map[uint64][]*block
 	if len(order) > 64 {
 		byHash = make(map[uint64][]*block, len(order))
+	} else {
+		list = make([]kept, 0, len(order))
 	}
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
@@ -611,10 +631,10 @@ func (o *optimizer) dropRedundantLoads(entry *block) {
 	// inA/inX: the value number that every predecessor seen so far leaves
 	// in A / X (0: unknown or different); the order puts each block after
 	// all of its predecessors.
-	inA := make([]vnum, o.n)
-	inX := make([]vnum, o.n)
+	regs := make([]vnum, 2*o.n)
+	inA, inX := regs[:o.n], regs[o.n:]
 	reached := make([]bool, o.n)
-	var vn valueNumbers
+	vn := valueNumbers{list: make([]valueExpr, 0, 32)}
 	for _, b := range order {
 		if b.ret {
 			continue
