@@ -195,7 +195,7 @@ func (g *graph) walker() *orderBuf {
 	if g.ord == nil {
 		n := len(g.blocks)
 		all := make([]*block, 3*n)
-		g.ord = &orderBuf{stack: make([]frame, 0, n), post: all[:0:n], rets: all[n:n:2*n], order: all[2*n : 2*n : 3*n]}
+		g.ord = &orderBuf{stack: make([]frame, 0, n), post: all[:0:n], rets: all[n : n : 2*n], order: all[2*n : 2*n : 3*n]}
 	}
 	return g.ord
 }
