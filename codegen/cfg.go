@@ -12,7 +12,7 @@ type block struct {
 	jop    uint16
 	k      uint32
 	jt, jf *block
-	// seen marks the walk that last visited the block (see nextEpoch).
+	// seen marks the walk that last visited the block (see orderBuf.layout).
 	seen uint64
 	// fallsThrough is set by the layout on an unconditional block placed
 	// right before its successor: it needs no ja.
@@ -46,8 +46,8 @@ func newGraph(snaplen uint32) *graph {
 // add makes a block of the graph, a copy of b.
 func (g *graph) add(b block) *block {
 	if len(g.slab) == 0 {
-		n := 16
-		if len(g.blocks) >= 16 {
+		n := 8
+		if len(g.blocks) >= 8 {
 			n = 64
 		}
 		g.slab = make([]block, n)

@@ -126,7 +126,28 @@ func (l loc) sub(k uint32) loc { l.off -= k; return l }
 // (clobbering X when l is register-based).
 func (l loc) load(size int) []stmt {
 	if l.reg < 0 {
+		if l.off < absLoadMax {
+			// Shared, read-only, and full, so that an append copies it.
+			i := sizeCode(size) >> 3
+			return absLoads[i][l.off : l.off+1 : l.off+1]
+		}
 		return []stmt{ldAbs(size, l.off)}
 	}
 	return []stmt{ldxMem(uint32(l.reg)), ldInd(size, l.off)}
 }
+
+// absLoads holds the one-statement codes of absolute loads of the first
+// absLoadMax bytes, by size code (szW, szH, szB shifted right by 3) and
+// offset: most tests start with one, and sharing them saves an
+// allocation each. Code is never modified in place (the optimizer
+// copies a block's statements before dropping any).
+var absLoads = func() (t [3][absLoadMax]stmt) {
+	for i, size := range [3]int{4, 2, 1} {
+		for off := range t[i] {
+			t[i][off] = ldAbs(size, uint32(off))
+		}
+	}
+	return t
+}()
+
+const absLoadMax = 256

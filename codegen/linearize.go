@@ -3,8 +3,7 @@ package codegen
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
-
+	
 	"golang.org/x/net/bpf"
 
 	"github.com/bpfc/bpfc/cbpf"
@@ -176,13 +175,10 @@ func place(order []*block, start []int, owned [][]*trampoline) int {
 	return pc
 }
 
-// nextEpoch numbers the graph walks: a block visited by walk n has seen
-// == n. Blocks belong to one compilation, so concurrent compilations never
-// share one; the counter itself is atomic.
-var nextEpoch atomic.Uint64
 
 // orderBuf holds the buffers of layout, reused from one walk to the next.
 type orderBuf struct {
+	epoch uint64
 	stack []frame
 	post  []*block
 	rets  []*block
@@ -211,7 +207,10 @@ type frame struct {
 // slice is valid until the next call.
 func (ob *orderBuf) layout(entry *block) []*block {
 	post, rets := ob.post[:0], ob.rets[:0]
-	epoch := nextEpoch.Add(1)
+	// Walks number themselves: a block visited by walk n has seen == n.
+	// The buffers belong to one graph, and a graph to one compilation.
+	ob.epoch++
+	epoch := ob.epoch
 	// Iterative depth-first search; the false successor is visited last
 	// so that it tends to be placed right after its block, like libpcap.
 	stack := append(ob.stack[:0], frame{entry, 0})

@@ -207,7 +207,9 @@ func optimize(g *graph, entry *block) *block {
 		entry = o.collapse(entry)
 	}
 	entry = o.mergeIdentical(entry)
-	o.dropRedundantLoads(entry)
+	if !o.dropRedundantLoads(entry) {
+		return entry
+	}
 	// Without their reloads, blocks that test the value they are handed
 	// may now be identical: merge again.
 	return o.mergeIdentical(entry)
@@ -625,8 +627,8 @@ func sameBlock(a, b *block) bool {
 // dropRedundantLoads removes, from a test block, the loads of a value
 // that every predecessor leaves in A (and an X that every predecessor
 // leaves in X), as when "ldh [12]" is tested against 0x86dd and then
-// 0x800.
-func (o *optimizer) dropRedundantLoads(entry *block) {
+// 0x800. It reports whether it dropped any.
+func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	order := o.ord.layout(entry)
 	// inA/inX: the value number that every predecessor seen so far leaves
 	// in A / X (0: unknown or different); the order puts each block after
@@ -635,11 +637,16 @@ func (o *optimizer) dropRedundantLoads(entry *block) {
 	inA, inX := regs[:o.n], regs[o.n:]
 	reached := make([]bool, o.n)
 	vn := valueNumbers{list: make([]valueExpr, 0, 32)}
+	dropped := false
 	for _, b := range order {
 		if b.ret {
 			continue
 		}
+		n := len(b.stmts)
 		a, x := vn.trackRegs(b, inA[b.id], inX[b.id])
+		if len(b.stmts) != n {
+			dropped = true
+		}
 		for i, s := range [2]*block{b.jt, b.jf} {
 			if i == 1 && s == b.jt {
 				break
@@ -657,6 +664,7 @@ func (o *optimizer) dropRedundantLoads(entry *block) {
 			}
 		}
 	}
+	return dropped
 }
 
 // A vnum numbers a value a register can hold: equal numbers, equal
@@ -728,18 +736,28 @@ func (vn *valueNumbers) trackRegs(b *block, inA, inX vnum) (vnum, vnum) {
 			return inA, inX
 		}
 	}
+	// The statements may be shared with other blocks (and with the
+	// generator's tables): a block that loses some gets a copy.
 	a, x := inA, inX
-	kept := b.stmts[:0]
-	for _, s := range b.stmts {
+	var kept []stmt
+	for i, s := range b.stmts {
 		na, nx := vn.step(s, a, x)
 		isLoad := s.op&0x07 == clsLD || s.op&0x07 == clsLDX
 		if isLoad && na == a && nx == x && (a != 0 || s.op&0x07 == clsLDX) && (x != 0 || s.op&0x07 == clsLD) {
-			continue // reloads what the register holds
+			// Reloads what the register holds.
+			if kept == nil {
+				kept = append(make([]stmt, 0, len(b.stmts)-1), b.stmts[:i]...)
+			}
+			continue
 		}
-		kept = append(kept, s)
+		if kept != nil {
+			kept = append(kept, s)
+		}
 		a, x = na, nx
 	}
-	b.stmts = kept
+	if kept != nil {
+		b.stmts = kept
+	}
 	return a, x
 }
 
