@@ -147,7 +147,11 @@ func (c *Config) withDefaults() Config {
 
 // Stats are a live capture's counters, as tcpdump prints them at the end.
 type Stats struct {
-	// Captured is the number of packets Next returned.
+	// Captured is the number of packets Next returned. While another
+	// goroutine reads, it is counted up at the end of each ring block
+	// and whenever Next waits for the kernel, so it may lag behind by
+	// the packets of one block; it is exact once Next waits or has
+	// returned io.EOF or an error.
 	Captured uint64
 	// Received is the number of packets the kernel's filter accepted
 	// (libpcap's ps_recv, tcpdump's "received by filter"), dropped ones

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfc/bpfc"
 	"github.com/bpfc/bpfc/capture"
@@ -449,5 +452,225 @@ func TestFilterRefused(t *testing.T) {
 	long.Instructions = append(long.Instructions, bpf.RetA{})
 	if err := s.SetFilter(long); !errors.Is(err, capture.ErrProgramTooLong) {
 		t.Errorf("SetFilter(4097 instructions) = %v, want ErrProgramTooLong", err)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test (not timing it)
+// if it still does not after a long while.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func seqOf(frame []byte) uint32 { return binary.BigEndian.Uint32(frame[42:]) }
+
+// TestStatsDrops fills a two-block ring without reading it: the kernel
+// drops what does not fit and says so, and what was captured is the
+// first frames, in order, so that captured + dropped = received.
+func TestStatsDrops(t *testing.T) {
+	ns := netnstest.New(t)
+	if !kernelFilters(t) {
+		t.Skip("needs filters in the kernel: in user space, the kernel counts frames before the filter")
+	}
+	cfg := capture.Config{BlockSize: 4096, NumBlocks: 2, BlockTimeout: 5 * time.Millisecond}
+	s := openIn(t, ns, ns.B, "udp port 53", cfg)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	send := ns.Sender(t, ns.A)
+	const n = 400
+	for i := range n {
+		for _, port := range []int{53, 54} {
+			f, err := netnstest.UDPFrame(ns.MACA, ns.MACB, port, uint32(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := send.Send(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var st capture.Stats
+	waitFor(t, "the kernel to count every frame", func() bool {
+		var err error
+		if st, err = s.Stats(); err != nil {
+			t.Fatal(err)
+		}
+		return st.Received >= n
+	})
+	t.Logf("stats after sending: %+v", st)
+	if st.Received != n || st.Dropped == 0 || st.FreezeCount == 0 {
+		t.Fatalf("stats %+v: want %d received, some dropped, the queue frozen", st, n)
+	}
+	inRing := int(st.Received - st.Dropped)
+	var seqs []uint32
+	for len(seqs) < inRing {
+		p, err := s.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dstPort(p.Data) != 53 {
+			t.Fatalf("captured a frame to port %d", dstPort(p.Data))
+		}
+		seqs = append(seqs, seqOf(p.Data))
+	}
+	for i, q := range seqs {
+		if q != uint32(i) {
+			t.Fatalf("packet %d has sequence number %d: the ring did not keep the first frames in order", i, q)
+		}
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Captured != uint64(len(seqs)) || st.Captured+st.Dropped != st.Received {
+		t.Errorf("stats %+v after reading %d packets: want captured + dropped = received", st, len(seqs))
+	}
+}
+
+// TestSnaplen: the kernel cuts packets to the snapshot length, and a
+// VLAN tag put back counts in it; the wire length stays whole.
+func TestSnaplen(t *testing.T) {
+	ns := netnstest.New(t)
+	kernelFilters(t)
+	frames, err := netnstest.Frames(ns.MACA, ns.MACB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig
+	cfg.Snaplen = 64
+	s := openIn(t, ns, ns.B, "", cfg)
+	c := collect(t, s)
+	send := ns.Sender(t, ns.A)
+	for _, f := range frames {
+		send.Send(f.Data)
+	}
+	got := c.wait(len(frames))
+	if len(got) != len(frames) {
+		t.Fatalf("captured %d packets, want %d", len(got), len(frames))
+	}
+	for i, f := range frames {
+		want := f.Data[:min(64, len(f.Data))]
+		if !bytes.Equal(got[i], want) || c.info[i].CapLen != len(want) || c.info[i].Len != len(f.Data) {
+			t.Errorf("%s: captured %d of %d bytes (%x), want %d of %d (%x)", f.Name, c.info[i].CapLen, c.info[i].Len, got[i], len(want), len(f.Data), want)
+		}
+	}
+}
+
+// promiscuity returns the interface's promiscuity count (ip -d link).
+func promiscuity(t *testing.T, ns *netnstest.NS, iface string) string {
+	t.Helper()
+	out, err := exec.Command("ip", "-d", "-n", ns.Name, "link", "show", iface).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip link: %v: %s", err, out)
+	}
+	m := regexp.MustCompile(`promiscuity (\d+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no promiscuity in: %s", out)
+	}
+	return string(m[1])
+}
+
+// TestPromiscuous: the interface is promiscuous while the socket is open
+// with Config.Promiscuous, and not after.
+func TestPromiscuous(t *testing.T) {
+	ns := netnstest.New(t)
+	kernelFilters(t)
+	if got := promiscuity(t, ns, ns.B); got != "0" {
+		t.Fatalf("promiscuity %s before the capture, want 0", got)
+	}
+	cfg := testConfig
+	cfg.Promiscuous = true
+	s := openIn(t, ns, ns.B, "", cfg)
+	if got := promiscuity(t, ns, ns.B); got != "1" {
+		t.Errorf("promiscuity %s during the capture, want 1", got)
+	}
+	s.Close()
+	if got := promiscuity(t, ns, ns.B); got != "0" {
+		t.Errorf("promiscuity %s after the capture, want 0", got)
+	}
+}
+
+// TestInterfaceGone: a capture whose interface goes down, or is
+// removed, ends with ErrInterfaceDown rather than waiting for ever.
+func TestInterfaceGone(t *testing.T) {
+	for _, how := range [][]string{{"set", "veth-b", "down"}, {"del", "veth-b"}} {
+		t.Run(how[0], func(t *testing.T) {
+			ns := netnstest.New(t)
+			kernelFilters(t)
+			s := openIn(t, ns, ns.B, "", testConfig)
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() {
+				for {
+					if _, err := s.Next(); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}()
+			if out, err := exec.Command("ip", append([]string{"-n", ns.Name, "link"}, how...)...).CombinedOutput(); err != nil {
+				t.Fatalf("ip link %v: %v: %s", how, err, out)
+			}
+			select {
+			case err := <-errc:
+				if !errors.Is(err, capture.ErrInterfaceDown) {
+					t.Errorf("Next = %v, want ErrInterfaceDown", err)
+				}
+			case <-time.After(10 * time.Second):
+				s.Stop()
+				t.Fatalf("Next still waits after ip link %v", how)
+			}
+		})
+	}
+}
+
+// TestNoPermission: without CAP_NET_RAW, Open says which capability it
+// needs.
+func TestNoPermission(t *testing.T) {
+	ns := netnstest.New(t)
+	err := ns.DoUnprivileged(func() error {
+		s, err := capture.Open(ns.B, nil)
+		if err == nil {
+			s.Close()
+		}
+		return err
+	})
+	if !errors.Is(err, capture.ErrPermission) || !strings.Contains(err.Error(), "CAP_NET_RAW") {
+		t.Errorf("Open without capabilities = %v, want ErrPermission naming CAP_NET_RAW", err)
+	}
+}
+
+// TestKernelRefuses: a filter the kernel itself refuses (here, more
+// socket memory than the namespace's net.core.optmem_max allows) is
+// ErrFilterRefused with the kernel's reason.
+func TestKernelRefuses(t *testing.T) {
+	ns := netnstest.New(t)
+	if !kernelFilters(t) {
+		t.Skip("needs filters in the kernel")
+	}
+	if out, err := ns.Command("sysctl", "-qw", "net.core.optmem_max=512").CombinedOutput(); err != nil {
+		t.Skipf("net.core.optmem_max is not per namespace here: %v: %s", err, out)
+	}
+	var s *capture.Socket
+	if err := ns.Do(func() (err error) { s, err = capture.Open(ns.B, &testConfig); return }); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := bpfc.Compile("host 10.0.0.1 or host 10.0.0.2 or host 10.0.0.3 or host 10.0.0.4 or host 10.0.0.5 or host 10.0.0.6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.SetFilter(p)
+	if !errors.Is(err, capture.ErrFilterRefused) || !errors.Is(err, unix.ENOMEM) || !strings.Contains(err.Error(), "optmem_max") {
+		t.Errorf("SetFilter = %v, want ErrFilterRefused for ENOMEM, naming optmem_max", err)
 	}
 }

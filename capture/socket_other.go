@@ -41,6 +41,9 @@ func (s *Socket) Start() error { return errOS() }
 // Next fails with ErrNotSupported.
 func (s *Socket) Next() (Packet, error) { return Packet{}, errOS() }
 
+// ReadPacket fails with ErrNotSupported.
+func (s *Socket) ReadPacket() (*Packet, error) { return nil, errOS() }
+
 // Stats fails with ErrNotSupported.
 func (s *Socket) Stats() (Stats, error) { return Stats{}, errOS() }
 

@@ -94,11 +94,17 @@ func Frames(src, dst net.HardwareAddr) ([]Frame, error) {
 	return out, ferr
 }
 
-// UDPFrame returns a small UDP frame from src to dst with the given
-// destination port and a sequence number in its payload.
+// UDPFrame returns a small UDP frame from src to dst (10.0.0.1 to
+// 10.0.0.2) with the given destination port and a sequence number in its
+// payload.
 func UDPFrame(src, dst net.HardwareAddr, port int, seq uint32) ([]byte, error) {
+	return UDPFrameIP(src, dst, net.IP{10, 0, 0, 1}, net.IP{10, 0, 0, 2}, port, seq)
+}
+
+// UDPFrameIP is UDPFrame between the IPv4 addresses sip and dip.
+func UDPFrameIP(src, dst net.HardwareAddr, sip, dip net.IP, port int, seq uint32) ([]byte, error) {
 	buf := gopacket.NewSerializeBuffer()
-	ip := &layers.IPv4{Version: 4, TTL: 64, SrcIP: net.IP{10, 0, 0, 1}, DstIP: net.IP{10, 0, 0, 2}, Protocol: layers.IPProtocolUDP}
+	ip := &layers.IPv4{Version: 4, TTL: 64, SrcIP: sip, DstIP: dip, Protocol: layers.IPProtocolUDP}
 	u := &layers.UDP{SrcPort: 40000, DstPort: layers.UDPPort(port)}
 	u.SetNetworkLayerForChecksum(ip)
 	var pl [4]byte
