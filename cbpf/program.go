@@ -48,8 +48,13 @@ func (p *Program) Len() int { return len(p.Instructions) }
 // that Raw gives back raw unchanged.
 func FromRaw(raw []bpf.RawInstruction, lt LinkType, snaplen uint32) *Program {
 	insns := make([]bpf.Instruction, len(raw))
+	a := arena{words: make([]uint64, slotWords*len(raw))}
 	for i, r := range raw {
-		insns[i] = decode(r)
+		if in, ok := decodeFast(&a, r); ok {
+			insns[i] = in
+		} else {
+			insns[i] = decode(r)
+		}
 	}
 	return &Program{Instructions: insns, LinkType: lt, Snaplen: snaplen}
 }
