@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cilium/ebpf/asm"
 	"github.com/spf13/cobra"
 
 	"github.com/bpfc/bpfc"
@@ -63,8 +65,11 @@ is given.
 standard error says, as tcpdump does, how many packets were captured
 (written), received by the filter, and dropped by the kernel because the
 ring was full. With --ebpf the program is translated to eBPF and attached
-with SO_ATTACH_BPF instead of SO_ATTACH_FILTER. Capturing needs root or
-the CAP_NET_RAW capability (and CAP_BPF with --ebpf).
+with SO_ATTACH_BPF instead of SO_ATTACH_FILTER. A classic program longer
+than the kernel's 4,096 instructions is refused; with --ebpf, one that is
+an 'or' of shorter terms (a long list of hosts, say) is compiled in parts
+that run one after the other as a single eBPF program. Capturing needs
+root or the CAP_NET_RAW capability (and CAP_BPF with --ebpf).
 
   bpfc capture -i eth0 -c 10 'tcp port 443'
   bpfc capture -i any -w dns.pcap 'udp port 53'`,
@@ -90,7 +95,7 @@ the CAP_NET_RAW capability (and CAP_BPF with --ebpf).
 	fl.BoolVarP(&f.noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface in promiscuous mode")
 	fl.StringVarP(&f.direction, "direction", "Q", "inout", "capture packets received (in), sent (out) or both (inout)")
 	fl.BoolVar(&f.useEBPF, "ebpf", false, "attach the filter as eBPF (SO_ATTACH_BPF) rather than classic BPF")
-	fl.IntVarP(&f.bufferKiB, "buffer-size", "B", 0, "ring size in `KiB` (default 4096: 4 blocks of 1 MiB)")
+	fl.IntVarP(&f.bufferKiB, "buffer-size", "B", 0, "ring size in `KiB`, in at least 4 blocks unless --block-size is given (default 4096: 4 blocks of 1 MiB)")
 	fl.IntVar(&f.blockSize, "block-size", 0, "ring block size in `BYTES`, a multiple of the page size (default 1 MiB)")
 	fl.DurationVar(&f.blockTmo, "block-timeout", 0, "hand over a partly filled block after `DURATION` (default 100ms)")
 	fl.BoolVar(&f.nanosecond, "nano", false, "nanosecond timestamps (in the pcap file too)")
@@ -118,11 +123,19 @@ func (f *captureFlags) config() (*capture.Config, error) {
 		cfg.Snaplen = cbpf.DefaultSnaplen
 	}
 	if f.bufferKiB > 0 {
+		// -B is the ring's size; without --block-size, blocks are made
+		// small enough for the ring to have at least 4 of them (down to
+		// a page), so that the kernel fills one while bpfc reads others.
+		size := f.bufferKiB * 1024
 		bs := cfg.BlockSize
 		if bs == 0 {
 			bs = capture.DefaultBlockSize
+			for page := os.Getpagesize(); bs > page && 4*bs > size; {
+				bs /= 2
+			}
+			cfg.BlockSize = bs
 		}
-		cfg.NumBlocks = max(1, f.bufferKiB*1024/bs)
+		cfg.NumBlocks = max(1, size/bs)
 	}
 	return cfg, nil
 }
@@ -133,54 +146,58 @@ func runCapture(s *streams, expr string, f *captureFlags) error {
 		return err
 	}
 	// Everything that can refuse the run happens before the output is
-	// created: the socket, the program, attaching it.
+	// created: the socket, the program, attaching it, the link type's
+	// pcap number.
 	sock, err := capture.Open(f.iface, cfg)
 	if err != nil {
 		return err
 	}
 	defer sock.Close()
 	lt := sock.LinkType()
-	p, err := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(cfg.Snaplen), bpfc.WithOptimize(!f.cf.noOptimize))
-	if err != nil {
-		fmt.Fprintf(s.err, "bpfc: %s\n", parser.FormatError(expr, err))
-		if errors.Is(err, codegen.ErrTooLong) {
-			fmt.Fprintf(s.err, "bpfc: the kernel takes at most %d classic instructions; an eBPF filter (--ebpf) has no such limit, but it is translated from the classic program\n", cbpf.MaxInstructions)
-		}
-		return silentError{exitError}
-	}
-	if f.useEBPF {
-		err = attachEBPF(sock, p)
-	} else {
-		err = sock.SetFilter(p)
-	}
-	if err != nil {
+	if err := attachFilter(s, sock, expr, f, cfg); err != nil {
 		return err
+	}
+	if f.output != "" {
+		if _, ok := lt.PcapLinkType(); !ok {
+			return fmt.Errorf("link type %v has no pcap file number: capture without -w", lt)
+		}
 	}
 	if err := sock.Start(); err != nil {
 		return err
 	}
 
+	// Ctrl-C and SIGTERM are caught from before the output exists: until
+	// then they end bpfc as usual, with nothing written; from then on,
+	// one ends the capture cleanly, even before the loop has started.
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, captureSignals...)
+	defer signal.Stop(sigc)
 	out, closeOut, err := openCaptureOutput(s, f.output)
 	if err != nil {
 		return err
 	}
-	var sk sink
+	var keep func(n int, p *capture.Packet) error
 	var flush func() error
 	if f.output != "" {
 		w, err := capture.NewFileWriter(out, lt, cfg.Snaplen, cfg.Nanosecond)
 		if err != nil {
 			closeOut()
-			return err
+			if f.output != "-" {
+				os.Remove(f.output) // not even a header in it
+			}
+			return fmt.Errorf("write %s: %w", outputName(f.output), err)
 		}
-		sk, flush = pcapSink{w}, w.Flush
+		keep = func(_ int, p *capture.Packet) error { return w.Write(*p) }
+		flush = w.Flush
 	} else {
 		bw := bufio.NewWriterSize(out, 1<<16)
-		sk, flush = liveLineSink{bw, lt}, bw.Flush
+		keep = func(n int, p *capture.Packet) error {
+			printPacket(bw, n, *p, lt)
+			return nil
+		}
+		flush = bw.Flush
 	}
 
-	sigc := make(chan os.Signal, 1)
-	signal.Notify(sigc, captureSignals...)
-	defer signal.Stop(sigc)
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -192,7 +209,7 @@ func runCapture(s *streams, expr string, f *captureFlags) error {
 	}()
 	fmt.Fprintf(s.err, "bpfc: listening on %s, link-type %v (%s), snapshot length %d bytes\n", f.iface, lt, lt.Description(), cfg.Snaplen)
 
-	n, runErr := captureLoop(sock, sk, flush, f.count, f.output == "" && stderrIsTerminal(s.out))
+	n, runErr := captureLoop(sock, keep, flush, f.count, f.output == "" && stderrIsTerminal(s.out))
 	if err := flush(); runErr == nil && err != nil {
 		runErr = fmt.Errorf("write %s: %w", outputName(f.output), err)
 	}
@@ -214,22 +231,23 @@ func runCapture(s *streams, expr string, f *captureFlags) error {
 	return nil
 }
 
-// captureLoop hands packets to sk until Next ends or count packets
-// were taken; with lines set (a terminal), each line is flushed.
-func captureLoop(sock *capture.Socket, sk sink, flush func() error, count int, lines bool) (int, error) {
+// captureLoop hands packets to keep until the socket ends or count
+// packets were kept, and returns how many were: each of them was handed
+// over whole. With lines set (a terminal), each line is flushed.
+func captureLoop(sock *capture.Socket, keep func(int, *capture.Packet) error, flush func() error, count int, lines bool) (int, error) {
 	n := 0
 	for count == 0 || n < count {
-		p, err := sock.Next()
+		p, err := sock.ReadPacket()
 		if err == io.EOF {
 			return n, nil
 		}
 		if err != nil {
 			return n, err
 		}
-		n++
-		if err := sk.keep(n, p); err != nil {
+		if err := keep(n+1, p); err != nil {
 			return n, err
 		}
+		n++
 		if lines {
 			if err := flush(); err != nil {
 				return n, err
@@ -239,17 +257,212 @@ func captureLoop(sock *capture.Socket, sk sink, flush func() error, count int, l
 	return n, nil
 }
 
-// attachEBPF translates the program's kernel form to eBPF, loads it as a
-// socket filter and attaches it.
-func attachEBPF(sock *capture.Socket, p *cbpf.Program) error {
-	kp, err := capture.KernelProgram(p)
-	if err != nil {
-		return fmt.Errorf("--ebpf: %w", err)
+// attachFilter compiles expr for the socket's link type and attaches it,
+// as classic BPF or, with --ebpf, translated. A program too long for the
+// kernel says so, and says whether --ebpf would take it.
+func attachFilter(s *streams, sock *capture.Socket, expr string, f *captureFlags, cfg *capture.Config) error {
+	lt := sock.LinkType()
+	copts := codegen.Options{LinkType: lt, Snaplen: cfg.Snaplen, NoOptimize: f.cf.noOptimize, ProtochainDepth: f.cf.chainDepth}
+	p, err := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(cfg.Snaplen), bpfc.WithOptimize(!f.cf.noOptimize), bpfc.WithProtochainDepth(f.cf.chainDepth))
+	switch {
+	case err == nil && f.useEBPF:
+		insns, err := ebpfFilter([]*cbpf.Program{p})
+		if err != nil {
+			return err
+		}
+		return attachEBPF(sock, insns)
+	case err == nil:
+		return sock.SetFilter(p)
+	case errors.Is(err, codegen.ErrTooLong) && f.useEBPF:
+		insns, lerr := longEBPF(expr, copts)
+		if lerr == nil {
+			return attachEBPF(sock, insns)
+		}
+		fmt.Fprintf(s.err, "bpfc: %s\n", parser.FormatError(expr, err))
+		fmt.Fprintf(s.err, "bpfc: --ebpf cannot take it either: %v\n", lerr)
+		return silentError{exitError}
 	}
-	insns, err := translate.Skb(kp, &translate.SkbOptions{Options: translate.Options{MaxLoop: 64}})
-	if err != nil {
-		return fmt.Errorf("--ebpf: %w", err)
+	fmt.Fprintf(s.err, "bpfc: %s\n", parser.FormatError(expr, err))
+	if errors.Is(err, codegen.ErrTooLong) {
+		if insns, lerr := longEBPF(expr, copts); lerr == nil {
+			fmt.Fprintf(s.err, "bpfc: it fits as eBPF: with --ebpf, the terms of its top-level 'or' are compiled in parts and run as one eBPF program of %d instructions\n", len(insns))
+		} else {
+			fmt.Fprintf(s.err, "bpfc: --ebpf would not help: %v\n", lerr)
+		}
 	}
+	return silentError{exitError}
+}
+
+// ebpfFilter translates classic programs, each in its kernel form (see
+// capture.KernelProgram), into one eBPF socket filter that runs them in
+// turn and returns the value of the first that accepts the packet (0 if
+// none does); for one program, that is its translation.
+//
+// Each translation (translate.Skb) starts with the context in R1, keeps
+// it in R6 and ends with exits. Chained, the exits of all but the last
+// become "accept if R0 is not 0, else go on", and the next part starts
+// with the context put back in R1.
+func ebpfFilter(progs []*cbpf.Program) (asm.Instructions, error) {
+	const accept = "bpfc_accept"
+	var out asm.Instructions
+	for i, p := range progs {
+		kp, err := capture.KernelProgram(p)
+		if err != nil {
+			return nil, fmt.Errorf("--ebpf: %w", err)
+		}
+		prefix := "bpfc"
+		if len(progs) > 1 {
+			prefix = fmt.Sprintf("bpfc%d", i)
+		}
+		insns, err := translate.Skb(kp, &translate.SkbOptions{Options: translate.Options{MaxLoop: 64, LabelPrefix: prefix}})
+		if err != nil {
+			return nil, fmt.Errorf("--ebpf: %w", err)
+		}
+		if len(progs) == 1 {
+			return insns, nil
+		}
+		for j, ins := range insns[1:] {
+			if writesR6(ins) {
+				return nil, fmt.Errorf("--ebpf: part %d, instruction %d writes R6, where the parts keep the context", i, j+1)
+			}
+		}
+		if i > 0 {
+			out = append(out, asm.Mov.Reg(asm.R1, asm.R6).WithSymbol(fmt.Sprintf("bpfc%d_next", i-1)))
+		}
+		last := i == len(progs)-1
+		for _, ins := range insns {
+			if last || ins.OpCode.JumpOp() != asm.Exit {
+				out = append(out, ins)
+				continue
+			}
+			j := asm.JNE.Imm32(asm.R0, 0, accept)
+			if sym := ins.Symbol(); sym != "" {
+				j = j.WithSymbol(sym)
+			}
+			out = append(out, j, asm.Ja.Label(fmt.Sprintf("bpfc%d_next", i)))
+		}
+	}
+	return append(out, asm.Return().WithSymbol(accept)), nil
+}
+
+// writesR6 reports whether ins changes R6 (an ALU operation or a load
+// into it).
+func writesR6(ins asm.Instruction) bool {
+	switch ins.OpCode.Class() {
+	case asm.ALUClass, asm.ALU64Class, asm.LdClass, asm.LdXClass:
+		return ins.Dst == asm.R6
+	}
+	return false
+}
+
+// longEBPF makes one eBPF filter for an expression whose classic program
+// is too long for the kernel: an 'or' of terms (such as a long list of
+// hosts) is compiled in parts, each the 'or' of a run of the terms short
+// enough for a classic program, and the parts' translations are chained
+// (ebpfFilter). That keeps the packets the whole expression keeps, except
+// where vlan, mpls, pppoes or geneve shift the offsets of the terms after
+// them: such an expression is refused.
+func longEBPF(expr string, opts codegen.Options) (asm.Instructions, error) {
+	e, err := parser.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	e, err = parser.Resolve(context.Background(), e, nil)
+	if err != nil {
+		return nil, err
+	}
+	terms := orTerms(e)
+	if len(terms) < 2 {
+		return nil, errors.New("it is not an 'or' of shorter terms")
+	}
+	for _, t := range terms {
+		if shifts(t) {
+			return nil, errors.New("vlan, mpls, pppoes and geneve change the offsets of the terms after them, so its 'or' cannot be cut in parts")
+		}
+	}
+	parts, err := compileParts(terms, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(parts) == 0 {
+		return nil, codegen.ErrRejectsAll
+	}
+	insns, err := ebpfFilter(parts)
+	if err != nil {
+		return nil, err
+	}
+	if len(insns) > maxEBPFInstructions {
+		return nil, fmt.Errorf("%d eBPF instructions, more than the kernel's %d", len(insns), maxEBPFInstructions)
+	}
+	return insns, nil
+}
+
+// maxEBPFInstructions is the longest eBPF program the kernel loads for a
+// process with CAP_BPF (BPF_COMPLEXITY_LIMIT_INSNS).
+const maxEBPFInstructions = 1_000_000
+
+// compileParts compiles the 'or' of terms as one classic program, or, if
+// that is too long, its two halves in turn; parts that reject every
+// packet are left out.
+func compileParts(terms []parser.Expr, opts codegen.Options) ([]*cbpf.Program, error) {
+	p, err := codegen.Compile(orOf(terms), opts)
+	switch {
+	case err == nil:
+		return []*cbpf.Program{p}, nil
+	case errors.Is(err, codegen.ErrRejectsAll):
+		return nil, nil
+	case !errors.Is(err, codegen.ErrTooLong):
+		return nil, err
+	case len(terms) == 1:
+		return nil, fmt.Errorf("its term %q alone is too long: %w", terms[0].String(), err)
+	}
+	a, err := compileParts(terms[:len(terms)/2], opts)
+	if err != nil {
+		return nil, err
+	}
+	b, err := compileParts(terms[len(terms)/2:], opts)
+	if err != nil {
+		return nil, err
+	}
+	return append(a, b...), nil
+}
+
+// orTerms returns the terms of e's top-level 'or' chain.
+func orTerms(e parser.Expr) []parser.Expr {
+	if b, ok := e.(*parser.Binary); ok && b.Op == parser.Or {
+		return append(orTerms(b.X), orTerms(b.Y)...)
+	}
+	return []parser.Expr{e}
+}
+
+// orOf joins terms with 'or', associating left as the parser does.
+func orOf(terms []parser.Expr) parser.Expr {
+	e := terms[0]
+	for _, t := range terms[1:] {
+		e = &parser.Binary{Op: parser.Or, OpPos: t.Pos(), X: e, Y: t}
+	}
+	return e
+}
+
+// shifts reports whether e holds a primitive that shifts the offsets of
+// what follows it (libpcap's vlan, mpls, pppoes and geneve).
+func shifts(e parser.Expr) bool {
+	switch e := e.(type) {
+	case *parser.Binary:
+		return shifts(e.X) || shifts(e.Y)
+	case *parser.Not:
+		return shifts(e.X)
+	case *parser.Special:
+		switch e.Kind {
+		case parser.SpecialVLAN, parser.SpecialMPLS, parser.SpecialPPPoES, parser.SpecialGeneve:
+			return true
+		}
+	}
+	return false
+}
+
+// attachEBPF loads an eBPF socket filter and attaches it.
+func attachEBPF(sock *capture.Socket, insns asm.Instructions) error {
 	prog, err := ebpf.Load(ebpf.SocketFilter, insns)
 	if err != nil {
 		return fmt.Errorf("--ebpf: %w", err)
@@ -283,15 +496,4 @@ func plural(n int, what string) string {
 		return fmt.Sprintf("%d %s", n, what)
 	}
 	return fmt.Sprintf("%d %ss", n, what)
-}
-
-// liveLineSink prints a line per packet.
-type liveLineSink struct {
-	w  *bufio.Writer
-	lt cbpf.LinkType
-}
-
-func (l liveLineSink) keep(n int, p capture.Packet) error {
-	printPacket(l.w, n, p, l.lt)
-	return nil
 }

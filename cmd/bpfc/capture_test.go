@@ -3,26 +3,33 @@
 package main
 
 import (
-	"github.com/bpfc/bpfc/internal/testenv"
-
 	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf/asm"
 	"github.com/google/go-cmp/cmp"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/bpfc/bpfc"
 	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/codegen"
 	"github.com/bpfc/bpfc/ebpf"
 	"github.com/bpfc/bpfc/internal/netnstest"
+	"github.com/bpfc/bpfc/internal/testenv"
 )
 
 // watchBuffer collects a command's standard error and says when the
@@ -287,19 +294,30 @@ func readData(t *testing.T, file string) [][]byte {
 // are sent from A, stops it with SIGTERM, and returns what it wrote.
 func captureFrames(t *testing.T, ns *netnstest.NS, args []string, also func()) [][]byte {
 	t.Helper()
-	send := ns.Sender(t, ns.A)
 	frames, err := netnstest.Frames(ns.MACA, ns.MACB)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var data [][]byte
+	for _, f := range frames {
+		data = append(data, f.Data)
+	}
+	return captureSent(t, ns, ns.B, args, data, also)
+}
+
+// captureSent runs bpfc capture with args on iface while frames are sent
+// from A, stops it with SIGTERM, and returns what it wrote.
+func captureSent(t *testing.T, ns *netnstest.NS, iface string, args []string, frames [][]byte, also func()) [][]byte {
+	t.Helper()
+	send := ns.Sender(t, ns.A)
 	file := filepath.Join(t.TempDir(), "bpfc.pcap")
-	args = append([]string{"-i", ns.B, "-w", file, "--block-timeout", "5ms"}, args...)
+	args = append([]string{"-i", iface, "-w", file, "--block-timeout", "5ms"}, args...)
 	code, _, stderr := captureRun(t, ns, args, func() {
 		if also != nil {
 			also()
 		}
 		for _, f := range frames {
-			send.Send(f.Data)
+			send.Send(f)
 		}
 		time.Sleep(200 * time.Millisecond)
 		syscall.Kill(os.Getpid(), syscall.SIGTERM)
@@ -371,18 +389,471 @@ func TestCaptureBesideTcpdump(t *testing.T) {
 }
 
 // TestCaptureEBPF: with --ebpf the same packets are kept as with the
-// classic filter.
+// classic filter, on an Ethernet interface and on "any" (cooked, where
+// the program is rewritten for the kernel before it is translated).
 func TestCaptureEBPF(t *testing.T) {
 	ns := liveNS(t, true)
 	if err := ebpf.Supported(); err != nil {
 		t.Skip(err)
 	}
-	for _, expr := range sideExprs {
-		t.Run(expr, func(t *testing.T) {
-			classic := captureFrames(t, ns, []string{expr}, nil)
-			translated := captureFrames(t, ns, []string{"--ebpf", expr}, nil)
-			if diff := cmp.Diff(classic, translated); diff != "" {
-				t.Errorf("classic (-) and eBPF (+) kept different packets:\n%s", diff)
+	frames, err := netnstest.Frames(ns.MACA, ns.MACB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data [][]byte
+	for _, f := range frames {
+		data = append(data, f.Data)
+	}
+	for _, iface := range []string{ns.B, "any"} {
+		for _, expr := range sideExprs {
+			t.Run(iface+"/"+expr, func(t *testing.T) {
+				classic := captureSent(t, ns, iface, []string{expr}, data, nil)
+				translated := captureSent(t, ns, iface, []string{"--ebpf", expr}, data, nil)
+				if len(classic) == 0 && expr == "" {
+					t.Fatal("nothing captured")
+				}
+				if diff := cmp.Diff(classic, translated); diff != "" {
+					t.Errorf("classic (-) and eBPF (+) kept different packets:\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// longHosts returns an 'or' of n host terms, 10.1.0.0 on, with extra
+// terms put at index at: too long for one classic program when n is
+// about 1,600.
+func longHosts(n, at int, extra ...string) string {
+	var terms []string
+	for i := range n {
+		if i == at {
+			terms = append(terms, extra...)
+		}
+		terms = append(terms, fmt.Sprintf("host 10.1.%d.%d", i/256, i%256))
+	}
+	return strings.Join(terms, " or ")
+}
+
+// TestCaptureTooLong: a program too long for the kernel is refused
+// before anything is written; the message says whether --ebpf fits it.
+func TestCaptureTooLong(t *testing.T) {
+	ns := liveNS(t, false)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out.pcap")
+	exprFile := func(name, expr string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(expr), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	hosts := exprFile("hosts", longHosts(1600, -1))
+	vlan := exprFile("vlan", "vlan or "+longHosts(1600, -1))
+	and := exprFile("and", "udp and ("+longHosts(2600, -1)+")")
+	for _, tc := range []struct {
+		name string
+		args []string
+		msgs []string
+	}{
+		{"hosts", []string{"-F", hosts}, []string{"program too long for the kernel", "the limit is 4096", "it fits as eBPF: with --ebpf"}},
+		{"vlan", []string{"-F", vlan}, []string{"program too long for the kernel", "--ebpf would not help: vlan, mpls, pppoes and geneve"}},
+		{"and", []string{"-F", and}, []string{"program too long for the kernel", "--ebpf would not help: it is not an 'or'"}},
+		{"vlan --ebpf", []string{"--ebpf", "-F", vlan}, []string{"program too long for the kernel", "--ebpf cannot take it either: vlan"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := captureRun(t, ns, append([]string{"-i", ns.B, "-w", file}, tc.args...), func() {
+				t.Error("the capture started")
+				syscall.Kill(os.Getpid(), syscall.SIGTERM)
+			})
+			if code != exitError {
+				t.Errorf("exit %d, want %d", code, exitError)
+			}
+			for _, m := range tc.msgs {
+				if !strings.Contains(stderr, m) {
+					t.Errorf("standard error lacks %q:\n%s", m, stderr)
+				}
+			}
+			if _, err := os.Stat(file); err == nil {
+				t.Errorf("%s was created", file)
+			}
+		})
+	}
+}
+
+// TestCaptureNoPermission: without CAP_NET_RAW the capture fails at
+// once, naming the capability, and writes nothing.
+func TestCaptureNoPermission(t *testing.T) {
+	ns := liveNS(t, false)
+	file := filepath.Join(t.TempDir(), "out.pcap")
+	var out, errb bytes.Buffer
+	var code exitCode
+	if err := ns.DoUnprivileged(func() error {
+		code = run([]string{"capture", "-i", ns.B, "-w", file, "udp"}, strings.NewReader(""), &out, &errb)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const want = "bpfc: capture: veth-b: permission denied: capturing needs root or the CAP_NET_RAW capability"
+	if code != exitError || !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errb.String(), exitError, want)
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Errorf("%s was created", file)
+	}
+}
+
+// TestCaptureKernelRefuses: a filter the kernel refuses (more socket
+// memory than the namespace's net.core.optmem_max) fails with the
+// kernel's reason and writes nothing.
+func TestCaptureKernelRefuses(t *testing.T) {
+	ns := liveNS(t, true)
+	if out, err := ns.Command("sysctl", "-qw", "net.core.optmem_max=512").CombinedOutput(); err != nil {
+		t.Skipf("net.core.optmem_max is not per namespace here: %v: %s", err, out)
+	}
+	file := filepath.Join(t.TempDir(), "out.pcap")
+	var out, errb bytes.Buffer
+	var code exitCode
+	ns.Do(func() error {
+		code = run([]string{"capture", "-i", ns.B, "-w", file, longHosts(6, -1)}, strings.NewReader(""), &out, &errb)
+		return nil
+	})
+	const want = "bpfc: capture: veth-b: the kernel refused the filter: cannot allocate memory"
+	if code != exitError || !strings.HasPrefix(errb.String(), want) || !strings.Contains(errb.String(), "optmem_max") {
+		t.Errorf("exit %d, stderr %q; want exit %d and %q, naming optmem_max", code, errb.String(), exitError, want)
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Errorf("%s was created", file)
+	}
+}
+
+// TestCaptureStdout: -w - writes the pcap file to standard output.
+func TestCaptureStdout(t *testing.T) {
+	ns := liveNS(t, false)
+	send := ns.Sender(t, ns.A)
+	frames, want := sendFrames(t, ns, "udp")
+	code, stdout, stderr := captureRun(t, ns, []string{"-i", ns.B, "-c", "2", "-w", "-", "--block-timeout", "5ms", "udp"}, func() {
+		for _, f := range frames {
+			send.Send(f.Data)
+		}
+	})
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	r, err := pcapgo.NewReader(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatalf("standard output is not pcap: %v", err)
+	}
+	var got [][]byte
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		got = append(got, data)
+	}
+	if diff := cmp.Diff(want[:2], got); diff != "" {
+		t.Errorf("packets on standard output (-want +got):\n%s", diff)
+	}
+}
+
+// TestCaptureTrueCounts stops a capture with Ctrl-C while frames flow
+// into a small ring: every packet counted as captured is in the file,
+// whole and once, in the order sent, and captured + dropped never
+// exceed received.
+func TestCaptureTrueCounts(t *testing.T) {
+	ns := liveNS(t, false)
+	send := ns.Sender(t, ns.A)
+	var fr [2][]byte
+	for i, port := range []int{53, 54} {
+		f, err := netnstest.UDPFrame(ns.MACA, ns.MACB, port, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr[i] = f
+	}
+	file := filepath.Join(t.TempDir(), "out.pcap")
+	var stop atomic.Bool
+	sent := make(chan uint32, 1)
+	code, _, stderr := captureRun(t, ns, []string{"-i", ns.B, "-w", file, "-B", "16", "--block-timeout", "5ms", "udp port 53"}, func() {
+		go func() {
+			var seq uint32
+			for ; !stop.Load(); seq++ {
+				for _, f := range fr {
+					binary.BigEndian.PutUint32(f[42:], seq)
+					send.Send(f)
+				}
+			}
+			sent <- seq
+		}()
+		time.Sleep(300 * time.Millisecond)
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+	})
+	stop.Store(true)
+	n := <-sent
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := statsRE.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no counts at the end of standard error:\n%s", stderr)
+	}
+	captured, _ := strconv.Atoi(m[1])
+	received, _ := strconv.Atoi(m[2])
+	dropped, _ := strconv.Atoi(m[3])
+	t.Logf("sent %d frames to port 53: %d captured, %d received, %d dropped", n, captured, received, dropped)
+	recs := readData(t, file)
+	if len(recs) != captured || captured == 0 {
+		t.Fatalf("the file holds %d packets, %d counted as captured", len(recs), captured)
+	}
+	if !captureUserSpaceFilter && captured+dropped > received {
+		t.Errorf("captured %d + dropped %d > received %d", captured, dropped, received)
+	}
+	last := -1
+	for i, r := range recs {
+		if len(r) != len(fr[0]) || dstPort(r) != 53 {
+			t.Fatalf("packet %d: %d bytes to port %d, want %d bytes to 53", i, len(r), dstPort(r), len(fr[0]))
+		}
+		seq := int(binary.BigEndian.Uint32(r[42:]))
+		if seq <= last {
+			t.Fatalf("packet %d has sequence number %d after %d", i, seq, last)
+		}
+		last = seq
+	}
+}
+
+func dstPort(frame []byte) int { return int(binary.BigEndian.Uint16(frame[36:])) }
+
+// tcpdumpRecord is a packet as tcpdump -r -tt -xx prints it.
+type tcpdumpRecord struct {
+	Time string // seconds.microseconds
+	Data []byte
+}
+
+// tcpdumpRead reads a capture file with tcpdump -r.
+func tcpdumpRead(t *testing.T, file string) []tcpdumpRecord {
+	t.Helper()
+	out, err := exec.Command("tcpdump", "-r", file, "-tt", "-nn", "-xx").Output()
+	if err != nil {
+		t.Fatalf("tcpdump -r: %v", err)
+	}
+	var recs []tcpdumpRecord
+	for _, line := range strings.Split(string(out), "\n") {
+		switch {
+		case strings.HasPrefix(line, "\t0x"):
+			_, hexes, _ := strings.Cut(line, ":")
+			b, err := hex.DecodeString(strings.Join(strings.Fields(hexes), ""))
+			if err != nil || len(recs) == 0 {
+				t.Fatalf("tcpdump line %q: %v", line, err)
+			}
+			recs[len(recs)-1].Data = append(recs[len(recs)-1].Data, b...)
+		case line != "":
+			ts, _, _ := strings.Cut(line, " ")
+			recs = append(recs, tcpdumpRecord{Time: ts})
+		}
+	}
+	return recs
+}
+
+// TestCaptureReadBack: gopacket and tcpdump -r read the same packets,
+// with the same timestamps, from the file bpfc capture writes, and they
+// are the frames sent.
+func TestCaptureReadBack(t *testing.T) {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		t.Skip("needs tcpdump")
+	}
+	ns := liveNS(t, false)
+	frames, err := netnstest.Frames(ns.MACA, ns.MACB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent [][]byte
+	for _, f := range frames {
+		sent = append(sent, f.Data)
+	}
+	for _, nano := range []bool{false, true} {
+		t.Run(fmt.Sprintf("nano=%v", nano), func(t *testing.T) {
+			send := ns.Sender(t, ns.A)
+			file := filepath.Join(t.TempDir(), "out.pcap")
+			args := []string{"-i", ns.B, "-w", file, "-c", strconv.Itoa(len(sent)), "--block-timeout", "5ms"}
+			if nano {
+				args = append(args, "--nano")
+			}
+			code, _, stderr := captureRun(t, ns, args, func() {
+				for _, f := range sent {
+					send.Send(f)
+				}
+			})
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			r, err := pcapgo.NewReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var viaGopacket []tcpdumpRecord
+			for {
+				data, ci, err := r.ReadPacketData()
+				if err != nil {
+					break
+				}
+				if ci.CaptureLength != len(data) || ci.Length != len(data) {
+					t.Errorf("packet %d: lengths %d/%d for %d bytes", len(viaGopacket)+1, ci.CaptureLength, ci.Length, len(data))
+				}
+				ts := ci.Timestamp.UTC()
+				viaGopacket = append(viaGopacket, tcpdumpRecord{fmt.Sprintf("%d.%06d", ts.Unix(), ts.Nanosecond()/1000), data})
+			}
+			if diff := cmp.Diff(sent, recordData(viaGopacket)); diff != "" {
+				t.Errorf("gopacket's packets (-sent +read):\n%s", diff)
+			}
+			if diff := cmp.Diff(viaGopacket, tcpdumpRead(t, file)); diff != "" {
+				t.Errorf("gopacket (-) and tcpdump -r (+) read different packets:\n%s", diff)
+			}
+		})
+	}
+}
+
+func recordData(rs []tcpdumpRecord) [][]byte {
+	var out [][]byte
+	for _, r := range rs {
+		out = append(out, r.Data)
+	}
+	return out
+}
+
+// TestCaptureEBPFLong: an 'or' of 1,600 hosts, too long for a classic
+// program, runs with --ebpf as one eBPF program, and keeps the frames
+// to and from the hosts listed: the first, one at the cut between the
+// parts, the last, and one put in the middle.
+func TestCaptureEBPFLong(t *testing.T) {
+	ns := liveNS(t, true)
+	if err := ebpf.Supported(); err != nil {
+		t.Skip(err)
+	}
+	exprFile := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(exprFile, []byte(longHosts(1600, 800, "host 10.0.0.3")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	frames, err := netnstest.Frames(ns.MACA, ns.MACB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent [][]byte
+	for _, f := range frames {
+		sent = append(sent, f.Data)
+	}
+	for i, ip := range []net.IP{{10, 1, 0, 0}, {10, 1, 3, 31}, {10, 1, 3, 32}, {10, 1, 6, 63}, {10, 1, 6, 64}, {10, 2, 0, 0}} {
+		f, err := netnstest.UDPFrameIP(ns.MACA, ns.MACB, net.IP{10, 0, 0, 1}, ip, 9, uint32(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, f)
+	}
+	// The same hosts, as far as these frames can tell.
+	short, err := bpfc.Compile("host 10.0.0.3 or host 10.1.0.0 or host 10.1.3.31 or host 10.1.3.32 or host 10.1.6.63")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := cbpf.NewVM(short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [][]byte
+	for _, f := range sent {
+		if vm.Run(f, len(f)) != 0 {
+			want = append(want, f)
+		}
+	}
+	got := captureSent(t, ns, ns.B, []string{"--ebpf", "-F", exprFile}, sent, nil)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("packets kept (-want +got):\n%s", diff)
+	}
+}
+
+// TestEBPFChain runs chained translations in the kernel (a test run per
+// packet, loaded as a TC classifier, which runs the same code): the chain accepts what the 'or' of the programs accepts, with
+// the same return value, and so does the long filter --ebpf makes.
+func TestEBPFChain(t *testing.T) {
+	testenv.RequireKernelBPF(t)
+	if err := ebpf.Supported(); err != nil {
+		t.Skip(err)
+	}
+	a, b := net.HardwareAddr{2, 0, 0, 0, 0, 1}, net.HardwareAddr{2, 0, 0, 0, 0, 2}
+	frames, err := netnstest.Frames(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkts [][]byte
+	for _, f := range frames {
+		pkts = append(pkts, f.Data)
+	}
+	for i, ip := range []net.IP{{10, 1, 0, 0}, {10, 1, 3, 31}, {10, 1, 3, 32}, {10, 1, 6, 63}, {10, 1, 6, 64}} {
+		f, err := netnstest.UDPFrameIP(a, b, ip, net.IP{10, 0, 0, 9}, 9, uint32(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkts = append(pkts, f)
+	}
+	compile := func(expr string) *cbpf.Program {
+		p, err := bpfc.Compile(expr)
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		return p
+	}
+	long, err := longEBPF(longHosts(1600, 800, "host 10.0.0.3"), codegen.Options{LinkType: cbpf.LinkEN10MB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := []string{"udp port 53", "tcp port 80", "arp", "icmp or ip6", "greater 1000"}
+	var progs []*cbpf.Program
+	for _, e := range parts {
+		progs = append(progs, compile(e))
+	}
+	chain, err := ebpfFilter(progs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		insns asm.Instructions
+		want  *cbpf.Program
+	}{
+		{"chain", chain, compile(strings.Join(parts, " or "))},
+		{"long", long, compile("host 10.0.0.3 or host 10.1.0.0 or host 10.1.3.31 or host 10.1.3.32 or host 10.1.6.63")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A socket filter's test run starts the packet at its
+			// network header; a TC classifier's sees it whole, as a
+			// socket filter does on a live socket.
+			prog, err := ebpf.Load(ebpf.SchedCLS, tc.insns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer prog.Close()
+			vm, err := cbpf.NewVM(tc.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept := 0
+			for i, p := range pkts {
+				got, err := prog.Run(p, len(p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := vm.Run(p, len(p)); got != want {
+					t.Errorf("packet %d: the eBPF program returns %d, the classic 'or' %d", i, got, want)
+				}
+				if got != 0 {
+					kept++
+				}
+			}
+			if kept == 0 || kept == len(pkts) {
+				t.Errorf("%d of %d packets kept: the test tells nothing", kept, len(pkts))
 			}
 		})
 	}
