@@ -100,8 +100,9 @@ func (c *compiler) build(p pred, snap uint32, opts Options) ([]bpf.RawInstructio
 	g := newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
-		entry = optimize(g, entry)
-		if entry.ret && !entry.retA && entry.retK == 0 {
+		var rejectsAll bool
+		entry, rejectsAll = optimize(g, entry)
+		if rejectsAll {
 			return nil, ErrRejectsAll
 		}
 	}

@@ -197,22 +197,33 @@ type optimizer struct {
 
 const keyNone = -1
 
-// optimize returns the entry of an equivalent, smaller graph.
-func optimize(g *graph, entry *block) *block {
+// optimize returns the entry of an equivalent, smaller graph, and
+// whether the passes that libpcap's optimizer also makes found that the
+// expression rejects every packet (which libpcap refuses).
+func optimize(g *graph, entry *block) (*block, bool) {
 	n := len(g.blocks)
 	o := &optimizer{n: n, keyOf: make([]int32, n), repl: make([]*block, n), ord: g.walker(),
-		codes: make([]internedCode, 0, 16)}
+		codes: make([]internedCode, 0, 8)}
 	if o.threadable(entry) {
 		entry = o.thread(entry)
 		entry = o.collapse(entry)
 	}
 	entry = o.mergeIdentical(entry)
-	if !o.dropRedundantLoads(entry) {
-		return entry
+	if isReject(entry) {
+		return entry, true
 	}
-	// Without their reloads, blocks that test the value they are handed
-	// may now be identical: merge again.
-	return o.mergeIdentical(entry)
+	entry, settled := o.settle(entry)
+	if settled && o.threadable(entry) {
+		// Settled tests may leave others decided on their new paths.
+		entry = o.thread(entry)
+		entry = o.collapse(entry)
+	}
+	if !o.dropRedundantLoads(entry) && !settled {
+		return entry, false
+	}
+	// Without their reloads, or with tests settled, blocks may now be
+	// identical: merge again.
+	return o.mergeIdentical(entry), false
 }
 
 // threadable reports whether threading and collapsing can change the
@@ -520,11 +531,49 @@ func (o *optimizer) collapse(entry *block) *block {
 			continue
 		}
 		b.jt, b.jf = get(b.jt), get(b.jf)
-		if b.jop != clsJMP|jmpJA && b.jt == b.jf && o.valueKey(b) >= 0 && selfContainedTarget(b.jt) {
+		if b.jop == clsJMP|jmpJA || o.valueKey(b) < 0 {
+			continue
+		}
+		if b.jt == b.jf && selfContainedTarget(b.jt) {
 			repl[b.id] = b.jt
+			continue
+		}
+		if y := o.subsumes(b); y != nil {
+			repl[b.id] = y
 		}
 	}
 	return get(entry)
+}
+
+// subsumes returns the successor y of the pure test b that can stand in
+// for b: a test of the same value which, on b's other edge, would send
+// control where b does. "jeq #0x800 jt reject jf L; L: jeq #0x806 jt
+// accept jf reject" is "jeq #0x806 jt accept jf reject". y loads what b
+// loads, so no packet's fate changes.
+func (o *optimizer) subsumes(b *block) *block {
+	k := o.valueKey(b)
+	for _, side := range [2]bool{true, false} {
+		y, other := b.jf, b.jt // y on the false edge, b's true edge elsewhere
+		if !side {
+			y, other = b.jt, b.jf
+		}
+		if y.ret || y.jop == clsJMP|jmpJA || o.valueKey(y) != k {
+			continue
+		}
+		fk, _ := o.edgeFacts(facts{}, b, side).get(k)
+		taken, known := outcome(y, fk)
+		if !known {
+			continue
+		}
+		to := y.jf
+		if taken {
+			to = y.jt
+		}
+		if to == other {
+			return y
+		}
+	}
+	return nil
 }
 
 // selfContainedTarget reports whether b needs nothing from the registers
@@ -636,7 +685,7 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	regs := make([]vnum, 2*o.n)
 	inA, inX := regs[:o.n], regs[o.n:]
 	reached := make([]bool, o.n)
-	vn := valueNumbers{list: make([]valueExpr, 0, 32)}
+	vn := valueNumbers{list: make([]valueExpr, 0, 8)}
 	dropped := false
 	for _, b := range order {
 		if b.ret {

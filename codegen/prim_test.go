@@ -269,7 +269,7 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 			g := newGraph(262144)
 			entry := g.lower(p, g.accept, g.reject)
 			if *optimized {
-				entry = optimize(g, entry)
+				entry, _ = optimize(g, entry)
 			}
 			ours, err := linearize(g, entry)
 			if err != nil {
