@@ -3,7 +3,7 @@ package codegen
 import (
 	"errors"
 	"fmt"
-	
+
 	"golang.org/x/net/bpf"
 
 	"github.com/bpfc/bpfc/cbpf"
@@ -174,7 +174,6 @@ func place(order []*block, start []int, owned [][]*trampoline) int {
 	}
 	return pc
 }
-
 
 // orderBuf holds the buffers of layout, reused from one walk to the next.
 type orderBuf struct {
