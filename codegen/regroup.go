@@ -130,6 +130,16 @@ func regroupOrNeeded(terms []pred) bool {
 		if j-i >= setTreeMin {
 			return true
 		}
+		if j-i >= rangeMin {
+			var kbuf [setTreeMin]uint32
+			ks := kbuf[:0]
+			for _, t := range terms[i:j] {
+				ks = append(ks, t.(pTest).k)
+			}
+			if hasRun(ks) {
+				return true
+			}
+		}
 		for a := i; a < j; a++ {
 			for b := a + 1; b < j; b++ {
 				if terms[a].(pTest).k == terms[b].(pTest).k {
@@ -375,30 +385,101 @@ func (s *set) add(v uint32) {
 	}
 }
 
-// setTest is "the value prep computes is one of vals".
+// setTest is "the value prep computes is one of vals". Runs of
+// consecutive values (rangeMin or more) are tested as ranges, with one
+// jge and one jgt, wherever they appear.
 func setTest(prep []stmt, vals []uint32) pred {
+	ivs := intervals(vals)
 	if len(vals) < setTreeMin {
-		out := pred(pFalse)
-		for _, v := range vals {
-			out = or(out, cmp(prep, cmpEQ, v))
-		}
-		return out
-	}
-	sorted := append([]uint32(nil), vals...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	var tree func(s []uint32) pred
-	tree = func(s []uint32) pred {
-		if len(s) <= setLeafMax {
+		if len(ivs) == len(vals) {
 			out := pred(pFalse)
-			for _, v := range s {
+			for _, v := range vals {
 				out = or(out, cmp(prep, cmpEQ, v))
 			}
 			return out
 		}
-		m := len(s) / 2
-		return pIf{cmp(prep, cmpGT, s[m-1]), tree(s[m:]), tree(s[:m])}
+		// In the order the values came, each run at its first value.
+		out := pred(pFalse)
+		for _, v := range vals {
+			i := sort.Search(len(ivs), func(i int) bool { return ivs[i].hi >= v })
+			iv := &ivs[i]
+			if iv.done {
+				continue
+			}
+			if iv.hi-iv.lo+1 >= rangeMin {
+				iv.done = true
+				out = or(out, rangeTest(prep, iv.lo, iv.hi))
+				continue
+			}
+			out = or(out, cmp(prep, cmpEQ, v))
+		}
+		return out
 	}
-	return tree(sorted)
+	var tree func(s []interval) pred
+	tree = func(s []interval) pred {
+		if len(s) <= setLeafMax {
+			out := pred(pFalse)
+			for _, iv := range s {
+				if iv.hi-iv.lo+1 >= rangeMin {
+					out = or(out, rangeTest(prep, iv.lo, iv.hi))
+					continue
+				}
+				for v := iv.lo; ; v++ {
+					out = or(out, cmp(prep, cmpEQ, v))
+					if v == iv.hi {
+						break
+					}
+				}
+			}
+			return out
+		}
+		m := len(s) / 2
+		return pIf{cmp(prep, cmpGT, s[m-1].hi), tree(s[m:]), tree(s[:m])}
+	}
+	return tree(ivs)
+}
+
+// rangeMin is the shortest run of consecutive values tested as a range:
+// two tests instead of three or more.
+const rangeMin = 3
+
+// An interval is a run of consecutive values of a set.
+type interval struct {
+	lo, hi uint32
+	done   bool // already tested (setTest's bookkeeping)
+}
+
+// intervals returns the set's values as sorted, maximal runs.
+func intervals(vals []uint32) []interval {
+	sorted := slices.Clone(vals)
+	slices.Sort(sorted)
+	var out []interval
+	for _, v := range sorted {
+		if n := len(out); n > 0 && (out[n-1].hi == v || out[n-1].hi+1 == v && v != 0) {
+			out[n-1].hi = v
+			continue
+		}
+		out = append(out, interval{lo: v, hi: v})
+	}
+	return out
+}
+
+// rangeTest is lo <= value <= hi.
+func rangeTest(prep []stmt, lo, hi uint32) pred {
+	return and(cmp(prep, cmpGE, lo), cmp(prep, cmpLE, hi))
+}
+
+// hasRun reports whether ks holds rangeMin or more consecutive values.
+func hasRun(ks []uint32) bool {
+	if len(ks) < rangeMin {
+		return false
+	}
+	for _, iv := range intervals(ks) {
+		if iv.hi-iv.lo+1 >= rangeMin {
+			return true
+		}
+	}
+	return false
 }
 
 // predHash hashes a pred made of tests; predEqual compares two.
