@@ -187,8 +187,9 @@ type optimizer struct {
 	codes []internedCode
 	// byHash indexes codes by hash once there are many of them.
 	byHash map[uint64][]int32
-	// repeated marks the value keys that more than one block tests.
-	repeated []bool
+	// repeated says, for each value key, how often blocks test it
+	// (onceTested, fewTests, manyTests).
+	repeated []uint8
 	// repl is the block replacing each block, for the passes that merge
 	// blocks (cleared by each).
 	repl []*block
@@ -249,20 +250,37 @@ func (o *optimizer) threadable(entry *block) bool {
 		for len(count) <= k {
 			count = append(count, 0)
 		}
-		if count[k] < 2 {
+		if count[k] < 255 {
 			count[k]++
 		}
 	}
-	o.repeated = make([]bool, len(count))
+	o.repeated = make([]uint8, len(count))
 	some := false
 	for k, c := range count {
-		if c > 1 {
-			o.repeated[k] = true
+		switch {
+		case c > maxNeqTested:
+			o.repeated[k] = manyTests
+			some = true
+		case c > 1:
+			o.repeated[k] = fewTests
 			some = true
 		}
 	}
 	return some || meets
 }
+
+// How often a value is tested, in optimizer.repeated.
+const (
+	onceTested = iota
+	fewTests
+	manyTests // more than maxNeqTested times
+)
+
+// maxNeqTested is how many tests of a value there may be for "differs
+// from" facts to be kept about it. A value tested more often is a set
+// (its tests, all different, are regrouped into chains and trees), where
+// such facts decide nothing but cost a copy on every edge.
+const maxNeqTested = 32
 
 // internedCode is one interned value key: the code and its hash.
 type internedCode struct {
@@ -414,7 +432,7 @@ func outcome(b *block, f fact) (taken, known bool) {
 // edgeFacts returns what is known after b's test on its true or false edge.
 func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 	k := o.valueKey(b)
-	if k < 0 || k >= len(o.repeated) || !o.repeated[k] {
+	if k < 0 || k >= len(o.repeated) || o.repeated[k] == onceTested {
 		return in
 	}
 	cur, _ := in.get(k)
@@ -428,7 +446,7 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 	if taken {
 		return in.with(k, fact{isEq: true, eq: b.k, tests: cur.tests})
 	}
-	if cur.isEq || len(cur.neq) >= maxNeq || contains(cur.neq, b.k) {
+	if cur.isEq || len(cur.neq) >= maxNeq || o.repeated[k] == manyTests || contains(cur.neq, b.k) {
 		return in
 	}
 	cur.neq = append(append([]uint32(nil), cur.neq...), b.k)
@@ -442,6 +460,9 @@ func (o *optimizer) thread(entry *block) *block {
 	in := make([]facts, o.n)
 	has := make([]bool, o.n)
 	addIn := func(b *block, f facts) {
+		if b.ret {
+			return // nothing is tested there
+		}
 		if has[b.id] {
 			in[b.id] = meet(in[b.id], f)
 			return
@@ -461,11 +482,14 @@ func (o *optimizer) thread(entry *block) *block {
 		}
 		f := in[b.id]
 		for _, taken := range [2]bool{true, false} {
-			ef := o.edgeFacts(f, b, taken)
 			t := b.jf
 			if taken {
 				t = b.jt
 			}
+			if t.ret {
+				continue // nothing to thread to, nor facts to keep
+			}
+			ef := o.edgeFacts(f, b, taken)
 			t, ef = o.follow(t, ef)
 			if taken {
 				b.jt = t

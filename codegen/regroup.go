@@ -209,6 +209,14 @@ func regroupOr(terms []pred) pred {
 	}
 	var gbuf [8]group
 	groups := gbuf[:0]
+	// order is the groups and the lone equality tests, in order of first
+	// appearance (a test has group -1): sets merges and dedups the tests.
+	type entry struct {
+		group int32
+		test  pred
+	}
+	var ebuf [8]entry
+	order := ebuf[:0]
 	var index map[uint64][]int32 // by hash, for long disjunctions only
 	if len(terms) > 16 {
 		index = make(map[uint64][]int32)
@@ -232,13 +240,18 @@ func regroupOr(terms []pred) pred {
 		if index != nil {
 			index[h] = append(index[h], int32(len(groups)))
 		}
+		order = append(order, entry{group: int32(len(groups))})
 		groups = append(groups, group{leaf: leaf, head: head})
 		return &groups[len(groups)-1]
 	}
 	for _, t := range terms {
 		head, rest, ok := splitAnd(t)
 		if !ok {
-			find(true, t)
+			if _, ok := jeqLeaf(t); ok {
+				order = append(order, entry{group: -1, test: t})
+			} else {
+				find(true, t)
+			}
 			continue
 		}
 		g := find(false, head)
@@ -254,8 +267,12 @@ func regroupOr(terms []pred) pred {
 	}
 	var obuf [8]pred
 	out := obuf[:0]
-	for i := range groups {
-		g := &groups[i]
+	for _, e := range order {
+		if e.group < 0 {
+			out = append(out, e.test)
+			continue
+		}
+		g := &groups[e.group]
 		switch {
 		case g.leaf:
 			out = append(out, g.head)
