@@ -1,5 +1,10 @@
 package codegen
 
+import (
+	"sync"
+	"sync/atomic"
+)
+
 // A block is a node of the control-flow graph: straight-line statements
 // followed by a terminator, which is either a conditional jump with a true
 // and a false successor or a return.
@@ -25,39 +30,114 @@ type block struct {
 	retK uint32
 }
 
-// graph owns the blocks of one program being generated.
+// graph owns the blocks of one program being generated, and the memory
+// the passes over them use. Graphs are kept in graphPool between
+// compilations (build releases its graph once the program is laid out),
+// so that compiling many filters does not allocate that memory anew.
 type graph struct {
 	blocks []*block
 	accept *block
 	reject *block
-	// slab is where new blocks are allocated from, a chunk at a time.
-	slab []block
-	// ord holds the buffers of walks over the blocks (see walker).
-	ord *orderBuf
+	// gen numbers the graph's uses, so that memos of an earlier
+	// compilation (pShared's) are not taken for this one's.
+	gen uint64
+	// chunks are where blocks are allocated from; next is the first free
+	// block of chunks[cur].
+	chunks    [][]block
+	cur, next int
+	ord       orderBuf
+	scr       scratch
 }
 
+// graphPool holds released graphs; graphGen numbers graph uses.
+var (
+	graphPool sync.Pool
+	graphGen  atomic.Uint64
+)
+
+// maxPooled is the most blocks a graph may hold to go back to the pool:
+// the memory of a huge filter's graph is left to the garbage collector.
+const maxPooled = 4096
+
 func newGraph(snaplen uint32) *graph {
-	g := &graph{blocks: make([]*block, 0, 16)}
+	g, _ := graphPool.Get().(*graph)
+	if g == nil {
+		g = &graph{blocks: make([]*block, 0, 16)}
+	}
+	g.gen = graphGen.Add(1)
 	g.accept = g.newRet(snaplen)
 	g.reject = g.newRet(0)
 	return g
 }
 
+// release returns g to the pool. Nothing may use g or its blocks after.
+func (g *graph) release() {
+	if len(g.blocks) > maxPooled {
+		return
+	}
+	// Drop what the blocks point to (the generator's code), keep the memory.
+	for i := 0; i <= g.cur && i < len(g.chunks); i++ {
+		clear(g.chunks[i])
+	}
+	clear(g.blocks)
+	g.blocks = g.blocks[:0]
+	g.cur, g.next = 0, 0
+	g.accept, g.reject = nil, nil
+	g.scr.release()
+	graphPool.Put(g)
+}
+
 // add makes a block of the graph, a copy of b.
 func (g *graph) add(b block) *block {
-	if len(g.slab) == 0 {
+	for g.cur < len(g.chunks) && g.next == len(g.chunks[g.cur]) {
+		g.cur++
+		g.next = 0
+	}
+	if g.cur == len(g.chunks) {
 		n := 8
 		if len(g.blocks) >= 8 {
-			n = 64
+			n = 2 * len(g.blocks)
 		}
-		g.slab = make([]block, n)
+		g.chunks = append(g.chunks, make([]block, n))
 	}
-	nb := &g.slab[0]
-	g.slab = g.slab[1:]
+	nb := &g.chunks[g.cur][g.next]
+	g.next++
 	*nb = b
 	nb.id = len(g.blocks)
 	g.blocks = append(g.blocks, nb)
 	return nb
+}
+
+// scratch holds the buffers the passes over a graph reuse.
+type scratch struct {
+	i32   []int32
+	u8    []uint8
+	ptrs  []*block
+	facts []facts
+	bools []bool
+	vnums []vnum
+	vals  []valueExpr
+	codes []internedCode
+	kept  []keptBlock
+	ints  []int
+}
+
+// release drops the pointers the buffers hold.
+func (s *scratch) release() {
+	clear(s.ptrs[:cap(s.ptrs)])
+	clear(s.facts[:cap(s.facts)])
+	clear(s.codes[:cap(s.codes)])
+	clear(s.kept[:cap(s.kept)])
+}
+
+// zeroed returns (*buf)[:n] cleared, growing *buf when it is too short.
+func zeroed[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n, max(n, 2*cap(*buf)))
+	}
+	s := (*buf)[:n]
+	clear(s)
+	return s
 }
 
 func (g *graph) newRet(k uint32) *block { return g.add(block{ret: true, retK: k}) }

@@ -103,10 +103,12 @@ func (c *compiler) build(p pred, snap uint32, opts Options) ([]bpf.RawInstructio
 		var rejectsAll bool
 		entry, rejectsAll = optimize(g, entry)
 		if rejectsAll {
+			g.release()
 			return nil, ErrRejectsAll
 		}
 	}
 	raw, err := linearize(g, entry)
+	g.release()
 	if err != nil && errors.Is(err, ErrTooLong) && c.protochainUsed {
 		depth := opts.ProtochainDepth
 		if depth <= 0 {

@@ -34,7 +34,7 @@ func linearize(g *graph, entry *block) ([]bpf.RawInstruction, error) {
 		b.fallsThrough = b.jop == clsJMP|jmpJA && i+1 < len(order) && order[i+1] == b.jt
 	}
 	n := len(g.blocks)
-	start := make([]int, n)
+	start := zeroed(&g.scr.ints, n)
 	var tr *trampolines
 	total := place(order, start, nil)
 	if farJump(order, start) {
@@ -184,15 +184,16 @@ type orderBuf struct {
 	order []*block
 }
 
-// walker returns the graph's walk buffers, made for its blocks on the
-// first call (no block is added after lowering).
+// walker returns the graph's walk buffers, grown for its blocks (no
+// block is added after lowering).
 func (g *graph) walker() *orderBuf {
-	if g.ord == nil {
-		n := len(g.blocks)
+	n := len(g.blocks)
+	if cap(g.ord.order) < n {
 		all := make([]*block, 3*n)
-		g.ord = &orderBuf{stack: make([]frame, 0, n), post: all[:0:n], rets: all[n : n : 2*n], order: all[2*n : 2*n : 3*n]}
+		g.ord.stack = make([]frame, 0, n)
+		g.ord.post, g.ord.rets, g.ord.order = all[:0:n], all[n:n:2*n], all[2*n:2*n:3*n]
 	}
-	return g.ord
+	return &g.ord
 }
 
 // frame is a block being visited by layout's depth-first search.

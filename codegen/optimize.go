@@ -190,6 +190,7 @@ type optimizer struct {
 	// repeated says, for each value key, how often blocks test it
 	// (onceTested, fewTests, manyTests).
 	repeated []uint8
+	scr      *scratch
 	// repl is the block replacing each block, for the passes that merge
 	// blocks (cleared by each).
 	repl []*block
@@ -203,8 +204,9 @@ const keyNone = -1
 // expression rejects every packet (which libpcap refuses).
 func optimize(g *graph, entry *block) (*block, bool) {
 	n := len(g.blocks)
-	o := &optimizer{n: n, keyOf: make([]int32, n), repl: make([]*block, n), ord: g.walker(),
-		codes: make([]internedCode, 0, 8)}
+	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
+		codes: zeroed(&g.scr.codes, 8)[:0], scr: &g.scr}
+	defer func() { g.scr.codes = o.codes[:0] }()
 	if o.threadable(entry) {
 		entry = o.thread(entry)
 		entry = o.collapse(entry)
@@ -254,7 +256,7 @@ func (o *optimizer) threadable(entry *block) bool {
 			count[k]++
 		}
 	}
-	o.repeated = make([]uint8, len(count))
+	o.repeated = zeroed(&o.scr.u8, len(count))
 	some := false
 	for k, c := range count {
 		switch {
@@ -457,8 +459,8 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 // topological order, and returns the new entry.
 func (o *optimizer) thread(entry *block) *block {
 	order := o.ord.layout(entry)
-	in := make([]facts, o.n)
-	has := make([]bool, o.n)
+	in := zeroed(&o.scr.facts, o.n)
+	has := zeroed(&o.scr.bools, o.n)
 	addIn := func(b *block, f facts) {
 		if b.ret {
 			return // nothing is tested there
@@ -614,16 +616,12 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 	clear(repl)
 	// Blocks kept so far, by signature hash: a list searched in full for
 	// small graphs, a map for large ones.
-	type kept struct {
-		h uint64
-		b *block
-	}
-	var list []kept
+	var list []keptBlock
 	var byHash map[uint64][]*block
 	if len(order) > 64 {
 		byHash = make(map[uint64][]*block, len(order))
 	} else {
-		list = make([]kept, 0, len(order))
+		list = zeroed(&o.scr.kept, len(order))[:0]
 	}
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
@@ -656,7 +654,7 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 		case same != nil:
 			repl[b.id] = same
 		case byHash == nil:
-			list = append(list, kept{h, b})
+			list = append(list, keptBlock{h, b})
 		default:
 			byHash[h] = append(byHash[h], b)
 		}
@@ -665,6 +663,12 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 		return r
 	}
 	return entry
+}
+
+// keptBlock is a block mergeIdentical keeps, with its signature.
+type keptBlock struct {
+	h uint64
+	b *block
 }
 
 // signature hashes what makes two blocks the same: their code, their
@@ -706,10 +710,11 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	// inA/inX: the value number that every predecessor seen so far leaves
 	// in A / X (0: unknown or different); the order puts each block after
 	// all of its predecessors.
-	regs := make([]vnum, 2*o.n)
+	regs := zeroed(&o.scr.vnums, 2*o.n)
 	inA, inX := regs[:o.n], regs[o.n:]
-	reached := make([]bool, o.n)
-	vn := valueNumbers{list: make([]valueExpr, 0, 8)}
+	reached := zeroed(&o.scr.bools, o.n)
+	vn := valueNumbers{list: zeroed(&o.scr.vals, 8)[:0]}
+	defer func() { o.scr.vals = vn.list[:0] }()
 	dropped := false
 	for _, b := range order {
 		if b.ret {

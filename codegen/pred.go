@@ -42,6 +42,7 @@ type (
 
 type shared struct {
 	p     pred
+	gen   uint64 // the graph use lowed belongs to
 	lowed map[[2]*block]*block
 }
 
@@ -234,6 +235,11 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			continue
 		case pShared:
 			key := [2]*block{t, f}
+			if q.gen != g.gen {
+				// Lowered for another graph (or another use of this
+				// one's memory): start again.
+				q.gen, q.lowed = g.gen, nil
+			}
 			if b, ok := q.lowed[key]; ok {
 				return b
 			}
