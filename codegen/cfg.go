@@ -65,6 +65,7 @@ func newGraph(snaplen uint32) *graph {
 		g = &graph{blocks: make([]*block, 0, 16)}
 	}
 	g.gen = graphGen.Add(1)
+	g.ord.cached = false
 	g.accept = g.newRet(snaplen)
 	g.reject = g.newRet(0)
 	return g

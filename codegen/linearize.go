@@ -177,7 +177,11 @@ func place(order []*block, start []int, owned [][]*trampoline) int {
 
 // orderBuf holds the buffers of layout, reused from one walk to the next.
 type orderBuf struct {
-	epoch uint64
+	// The last order stays valid until a pass changes an edge (and says
+	// so in stale) or asks for another entry.
+	cached, stale bool
+	entry         *block
+	epoch         uint64
 	stack []frame
 	post  []*block
 	rets  []*block
@@ -206,6 +210,9 @@ type frame struct {
 // its successors; return blocks come last, accept before reject. The
 // slice is valid until the next call.
 func (ob *orderBuf) layout(entry *block) []*block {
+	if ob.cached && !ob.stale && ob.entry == entry {
+		return ob.order
+	}
 	post, rets := ob.post[:0], ob.rets[:0]
 	// Walks number themselves: a block visited by walk n has seen == n.
 	// The buffers belong to one graph, and a graph to one compilation.
@@ -256,5 +263,6 @@ func (ob *orderBuf) layout(entry *block) []*block {
 		}
 	}
 	ob.stack, ob.post, ob.rets, ob.order = stack, post, rets, order
+	ob.cached, ob.stale, ob.entry = true, false, entry
 	return order
 }

@@ -493,10 +493,12 @@ func (o *optimizer) thread(entry *block) *block {
 			}
 			ef := o.edgeFacts(f, b, taken)
 			t, ef = o.follow(t, ef)
-			if taken {
+			if taken && b.jt != t {
 				b.jt = t
-			} else {
+				o.ord.stale = true
+			} else if !taken && b.jf != t {
 				b.jf = t
+				o.ord.stale = true
 			}
 			addIn(t, ef)
 		}
@@ -556,7 +558,10 @@ func (o *optimizer) collapse(entry *block) *block {
 		if b.ret {
 			continue
 		}
-		b.jt, b.jf = get(b.jt), get(b.jf)
+		if t, f := get(b.jt), get(b.jf); t != b.jt || f != b.jf {
+			b.jt, b.jf = t, f
+			o.ord.stale = true
+		}
 		if b.jop == clsJMP|jmpJA || o.valueKey(b) < 0 {
 			continue
 		}
@@ -628,9 +633,11 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 		if !b.ret {
 			if r := repl[b.jt.id]; r != nil {
 				b.jt = r
+				o.ord.stale = true
 			}
 			if r := repl[b.jf.id]; r != nil {
 				b.jf = r
+				o.ord.stale = true
 			}
 		}
 		h := signature(b)

@@ -33,6 +33,7 @@ func (o *optimizer) settle(entry *block) (*block, bool) {
 		}
 		b.jop, b.k, b.jt, b.jf = clsJMP|jmpJA, 0, t, t
 		changed = true
+		o.ord.stale = true
 	}
 	repl := o.repl
 	clear(repl)
@@ -47,7 +48,10 @@ func (o *optimizer) settle(entry *block) (*block, bool) {
 		if b.ret {
 			continue
 		}
-		b.jt, b.jf = get(b.jt), get(b.jf)
+		if t, f := get(b.jt), get(b.jf); t != b.jt || f != b.jf {
+			b.jt, b.jf = t, f
+			o.ord.stale = true
+		}
 		switch {
 		case isReject(b.jt) && isReject(b.jf):
 			repl[b.id] = b.jt
