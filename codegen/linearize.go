@@ -182,10 +182,10 @@ type orderBuf struct {
 	cached, stale bool
 	entry         *block
 	epoch         uint64
-	stack []frame
-	post  []*block
-	rets  []*block
-	order []*block
+	stack         []frame
+	post          []*block
+	rets          []*block
+	order         []*block
 }
 
 // walker returns the graph's walk buffers, grown for its blocks (no
