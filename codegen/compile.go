@@ -380,14 +380,16 @@ func (c *compiler) relationNode(e *parser.Relation) pred {
 	if err != nil {
 		return c.fail(err)
 	}
-	ops := map[parser.RelOp]cmpOp{parser.OpEQ: cmpEQ, parser.OpNE: cmpNE, parser.OpLT: cmpLT,
-		parser.OpLE: cmpLE, parser.OpGT: cmpGT, parser.OpGE: cmpGE}
-	p, err := c.relation(ops[e.Op], x, y)
+	p, err := c.relation(relOps[e.Op], x, y)
 	if err != nil {
 		return c.errorAt(e, ErrRefused, "%v", err)
 	}
 	return p
 }
+
+// relOps maps the parser's relations to comparisons.
+var relOps = map[parser.RelOp]cmpOp{parser.OpEQ: cmpEQ, parser.OpNE: cmpNE, parser.OpLT: cmpLT,
+	parser.OpLE: cmpLE, parser.OpGT: cmpGT, parser.OpGE: cmpGE}
 
 var aluOf = map[parser.ArithOp]uint16{
 	parser.OpAdd: aluADD, parser.OpSub: aluSUB, parser.OpMul: aluMUL, parser.OpDiv: aluDIV,
