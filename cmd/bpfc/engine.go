@@ -65,8 +65,10 @@ func loadKernelFilter(engine string, p *cbpf.Program) (*kernelFilter, error) {
 	}
 	prog, err := ebpf.Load(typ, insns)
 	switch {
-	case errors.Is(err, ebpf.ErrPermission), errors.Is(err, ebpf.ErrNotSupported):
+	case errors.Is(err, ebpf.ErrPermission):
 		return nil, fmt.Errorf("--engine %s runs the filter in the kernel, which this process cannot do (--engine vm needs no privilege): %w", engine, err)
+	case errors.Is(err, ebpf.ErrNotSupported):
+		return nil, fmt.Errorf("--engine %s runs the filter in the kernel, which cannot run eBPF here (--engine vm can): %w", engine, err)
 	case err != nil:
 		return nil, fmt.Errorf("--engine %s: %w", engine, err)
 	}
