@@ -405,8 +405,11 @@ func (p *parser) number(t *lexer.Token) uint32 {
 }
 
 func parseNumber(s string) (uint32, string) {
-	if v, ok := LookupConstant(s); ok {
-		return v, ""
+	// Named constants (tcp-syn, icmp-echo ...) start with a letter.
+	if s != "" && !isDigit(s[0]) {
+		if v, ok := LookupConstant(s); ok {
+			return v, ""
+		}
 	}
 	base, digits := 10, s
 	switch {
