@@ -135,3 +135,49 @@ func mustVM(t *testing.T, p *cbpf.Program) *cbpf.VM {
 	}
 	return vm
 }
+
+// FuzzOptimizer is TestOptimizerDifferential as a fuzz target: the seed
+// draws an expression from the grammar-based generator and a link type,
+// and the packet is the fuzzer's (padded with zeros, for the reason
+// TestOptimizerDifferential gives). Optimized and unoptimized programs
+// must keep the same packets, and an expression refused as rejecting
+// every packet must keep none unoptimized.
+func FuzzOptimizer(f *testing.F) {
+	lts := []cbpf.LinkType{cbpf.LinkEN10MB, cbpf.LinkLinuxSLL, cbpf.LinkNull, cbpf.LinkRaw, cbpf.LinkIPv6}
+	syn := append(append(frame(0x0800, nil), ipv4Packet(6, 1, tcp(40000, 80))...), 0)
+	f.Add(uint64(1), syn)
+	f.Add(uint64(7), []byte{0x45, 0, 0, 40, 0, 0, 0x20, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2})
+	f.Add(uint64(42), []byte{})
+	buf := make([]byte, 0, 4096+70000)
+	f.Fuzz(func(t *testing.T, seed uint64, pkt []byte) {
+		if len(pkt) > 4096 {
+			return
+		}
+		r := rand.New(rand.NewPCG(seed, seed*0x9e3779b97f4a7c15|1))
+		expr := randomExpr(r, 4)
+		lt := lts[seed%uint64(len(lts))]
+		opts := []bpfc.Option{bpfc.WithLinkType(lt), bpfc.ForSavefile(binary.LittleEndian)}
+		opt, err1 := bpfc.Compile(expr, opts...)
+		raw, err2 := bpfc.Compile(expr, append(opts, bpfc.WithOptimize(false))...)
+		if err2 != nil {
+			if err1 == nil && !errors.Is(err2, codegen.ErrTooLong) {
+				t.Fatalf("%v %q: only the unoptimized compile fails: %v", lt, expr, err2)
+			}
+			return
+		}
+		data := append(append(buf[:0], pkt...), make([]byte, 70000)...)
+		b := mustVM(t, raw).Run(data, len(pkt))
+		if err1 != nil {
+			if !errors.Is(err1, codegen.ErrRejectsAll) {
+				t.Fatalf("%v %q: only the optimized compile fails: %v", lt, expr, err1)
+			}
+			if b != 0 {
+				t.Fatalf("%v %q: refused as rejecting all packets, but unoptimized it keeps %x", lt, expr, pkt)
+			}
+			return
+		}
+		if a := mustVM(t, opt).Run(data, len(pkt)); a != b {
+			t.Fatalf("%v %q: packet %x: optimized %d, unoptimized %d\n%s", lt, expr, pkt, a, b, opt)
+		}
+	})
+}
