@@ -60,9 +60,10 @@ awk -F'\t' '{ c += $1; g += $2 } END { printf "  total over the corpus: libpcap 
 hosts() {
 	awk -v n="$1" 'BEGIN {
 		printf "EN10MB\t"
-		for (i = 1; i <= n; i++)
+		for (i = 1; i <= n; i++) {
 			a = (i * 40503) % 16777216 # spread out: no two consecutive (see compile_bench_test.go)
 			printf "%shost 10.%d.%d.%d", (i > 1 ? " or " : ""), int(a / 65536) % 256, int(a / 256) % 256, a % 256
+		}
 		printf "\n"
 	}'
 }
