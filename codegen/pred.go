@@ -38,6 +38,13 @@ type (
 	// pair of targets, so a DAG of preds becomes a DAG of blocks rather
 	// than a tree.
 	pShared struct{ *shared }
+	// pSet is "the value prep computes is in one of the runs ivs"
+	// (sorted, disjoint), for a set too large for a chain of tests: it is
+	// lowered as a balanced tree (graph.lowerSet).
+	pSet struct {
+		prep []stmt
+		ivs  []interval
+	}
 )
 
 type shared struct {
@@ -62,6 +69,7 @@ func (pTest) isPred()   {}
 func (pSeq) isPred()    {}
 func (pShared) isPred() {}
 func (pIf) isPred()     {}
+func (pSet) isPred()    {}
 
 var (
 	pTrue  pred = pConst(true)
@@ -249,6 +257,8 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			}
 			q.lowed[key] = b
 			return b
+		case pSet:
+			return g.lowerSet(q.prep, q.ivs, t, f)
 		case pSeq:
 			next := g.lower(q.next, t, f)
 			return g.add(block{stmts: q.code, jop: clsJMP | jmpJA, jt: next, jf: next})

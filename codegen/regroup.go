@@ -432,28 +432,37 @@ func setTest(prep []stmt, vals []uint32) pred {
 		}
 		return out
 	}
-	var tree func(s []interval) pred
-	tree = func(s []interval) pred {
-		if len(s) <= setLeafMax {
-			out := pred(pFalse)
-			for _, iv := range s {
-				if iv.hi-iv.lo+1 >= rangeMin {
-					out = or(out, rangeTest(prep, iv.lo, iv.hi))
-					continue
-				}
-				for v := iv.lo; ; v++ {
-					out = or(out, cmp(prep, cmpEQ, v))
-					if v == iv.hi {
-						break
-					}
-				}
-			}
-			return out
-		}
-		m := len(s) / 2
-		return pIf{cmp(prep, cmpGT, s[m-1].hi), tree(s[m:]), tree(s[:m])}
+	return pSet{prep, ivs}
+}
+
+// lowerSet lowers a set test: a balanced tree of jgt over the set's
+// runs, with leaves of at most setLeafMax runs, each a jeq per value or,
+// for a long run, a jge and a jgt. It makes the blocks that the
+// equivalent tree of preds (pIf over disjunctions of tests) would, in
+// the same order, without building that tree.
+func (g *graph) lowerSet(prep []stmt, ivs []interval, t, f *block) *block {
+	if len(ivs) > setLeafMax {
+		m := len(ivs) / 2
+		right := g.lowerSet(prep, ivs[m:], t, f)
+		left := g.lowerSet(prep, ivs[:m], t, f)
+		return g.newJump(prep, clsJMP|jmpJGT|srcK, ivs[m-1].hi, right, left)
 	}
-	return tree(ivs)
+	b := f
+	for i := len(ivs) - 1; i >= 0; i-- {
+		iv := ivs[i]
+		if iv.hi-iv.lo+1 >= rangeMin {
+			le := g.newJump(prep, clsJMP|jmpJGT|srcK, iv.hi, b, t)
+			b = g.newJump(prep, clsJMP|jmpJGE|srcK, iv.lo, le, b)
+			continue
+		}
+		for v := iv.hi; ; v-- {
+			b = g.newJump(prep, clsJMP|jmpJEQ|srcK, v, t, b)
+			if v == iv.lo {
+				break
+			}
+		}
+	}
+	return b
 }
 
 // rangeMin is the shortest run of consecutive values tested as a range:
