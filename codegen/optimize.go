@@ -621,12 +621,12 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 	clear(repl)
 	// Blocks kept so far, by signature hash: a list searched in full for
 	// small graphs, a map for large ones.
-	var list []keptBlock
-	var byHash map[uint64][]*block
+	// Blocks kept so far; for large graphs, byHash gives the last one
+	// with a hash, and each keptBlock the one before it with its hash.
+	list := zeroed(&o.scr.kept, len(order))[:0]
+	var byHash map[uint64]int32
 	if len(order) > 64 {
-		byHash = make(map[uint64][]*block, len(order))
-	} else {
-		list = zeroed(&o.scr.kept, len(order))[:0]
+		byHash = make(map[uint64]int32, len(order))
 	}
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
@@ -649,10 +649,10 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 					break
 				}
 			}
-		} else {
-			for _, c := range byHash[h] {
-				if sameBlock(c, b) {
-					same = c
+		} else if i, ok := byHash[h]; ok {
+			for ; i >= 0; i = list[i].prev {
+				if sameBlock(list[i].b, b) {
+					same = list[i].b
 					break
 				}
 			}
@@ -661,9 +661,14 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 		case same != nil:
 			repl[b.id] = same
 		case byHash == nil:
-			list = append(list, keptBlock{h, b})
+			list = append(list, keptBlock{h: h, b: b})
 		default:
-			byHash[h] = append(byHash[h], b)
+			prev, ok := byHash[h]
+			if !ok {
+				prev = -1
+			}
+			byHash[h] = int32(len(list))
+			list = append(list, keptBlock{h: h, b: b, prev: prev})
 		}
 	}
 	if r := repl[entry.id]; r != nil {
@@ -674,8 +679,9 @@ func (o *optimizer) mergeIdentical(entry *block) *block {
 
 // keptBlock is a block mergeIdentical keeps, with its signature.
 type keptBlock struct {
-	h uint64
-	b *block
+	h    uint64
+	b    *block
+	prev int32 // the kept block before it with the same hash, or -1
 }
 
 // signature hashes what makes two blocks the same: their code, their
