@@ -3,6 +3,7 @@ package bpfc_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -180,4 +181,65 @@ func FuzzOptimizer(f *testing.F) {
 			t.Fatalf("%v %q: packet %x: optimized %d, unoptimized %d\n%s", lt, expr, pkt, a, b, opt)
 		}
 	})
+}
+
+// TestSetTests checks the set tests the optimizer makes of long
+// disjunctions (chains, ranges of consecutive values, jgt trees with
+// leaves, threading through them) against the sets' meaning: for sets of
+// port numbers of every shape, each port from 0 to 2,999 as source and
+// as destination of a TCP packet over IPv4 and over IPv6 must be kept
+// exactly when it is in the set.
+func TestSetTests(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var sets [][]uint16
+	for _, n := range []int{2, 3, 5, 17, 31, 32, 33, 100, 400} {
+		// Sparse, dense (runs), and runs mixed with single values.
+		for _, span := range []int{n * 40, n + n/3, n * 3} {
+			seen := map[uint16]bool{}
+			var s []uint16
+			for len(s) < n {
+				v := uint16(r.IntN(span) + 1)
+				if !seen[v] {
+					seen[v] = true
+					s = append(s, v)
+				}
+			}
+			sets = append(sets, s)
+		}
+	}
+	for _, set := range sets {
+		in := map[uint16]bool{}
+		terms := make([]string, len(set))
+		for i, v := range set {
+			in[v] = true
+			terms[i] = fmt.Sprintf("tcp dst port %d or tcp src port %d", v, v)
+		}
+		expr := strings.Join(terms, " or ")
+		p, err := bpfc.Compile(expr)
+		if err != nil {
+			t.Fatalf("%d ports: %v", len(set), err)
+		}
+		vm := mustVM(t, p)
+		for port := uint16(0); port < 3000; port++ {
+			for _, pkt := range [][]byte{
+				frame(0x0800, ipv4Packet(6, 0, tcp(port, 65000))),
+				frame(0x0800, ipv4Packet(6, 0, tcp(65000, port))),
+				frame(0x86dd, append(ipv6Header(6), tcp(port, 65000)...)),
+				frame(0x86dd, append(ipv6Header(6), tcp(65000, port)...)),
+			} {
+				if got := vm.Run(pkt, len(pkt)) != 0; got != in[port] {
+					t.Fatalf("%d ports (%d instructions): port %d kept %v, want %v", len(set), p.Len(), port, got, in[port])
+				}
+			}
+		}
+	}
+}
+
+// ipv6Header builds a 40-byte IPv6 header with next header nh.
+func ipv6Header(nh byte) []byte {
+	b := make([]byte, 40)
+	b[0] = 0x60
+	b[6] = nh
+	b[7] = 64
+	return b
 }
