@@ -38,6 +38,8 @@ type compiler struct {
 	// err is the first semantic error met; lowering goes on but its
 	// result is discarded.
 	err error
+
+	protoMemo []protoMemo
 }
 
 func newCompiler(l *linkLayer, snaplen uint32) *compiler {
@@ -65,8 +67,29 @@ func (c *compiler) fail(err error) pred {
 // linkTypeOff is the offset of the link-layer protocol field in force.
 func (c *compiler) linkTypeOff() loc { return c.offLinkType }
 
-// netProto is the pred "the network protocol is et".
-func (c *compiler) netProto(et uint32) pred { return c.proto(c, et) }
+// netProto is the pred "the network protocol is et". Preds are
+// immutable, so each one is made once for the offsets in force: a list
+// of hosts tests the same three protocols thousands of times.
+func (c *compiler) netProto(et uint32) pred {
+	for _, m := range c.protoMemo {
+		if m.et == et && m.typ == c.offLinkType && m.payload == c.offLinkPayload {
+			return m.p
+		}
+	}
+	p := c.proto(c, et)
+	if len(c.protoMemo) < 16 {
+		c.protoMemo = append(c.protoMemo, protoMemo{et, c.offLinkType, c.offLinkPayload, p})
+	}
+	return p
+}
+
+// protoMemo is a pred netProto made, and for which offsets (the protocol
+// test changes only with them: vlan, mpls, pppoes and geneve move them).
+type protoMemo struct {
+	et           uint32
+	typ, payload loc
+	p            pred
+}
 
 // nl is where byte off of the network header is.
 func (c *compiler) nl(off uint32) loc { return c.offLinkPayload.add(off) }
