@@ -406,6 +406,13 @@ func (s *set) add(v uint32) {
 // consecutive values (rangeMin or more) are tested as ranges, with one
 // jge and one jgt, wherever they appear.
 func setTest(prep []stmt, vals []uint32) pred {
+	if len(vals) < setTreeMin && !hasRun(vals) {
+		out := pred(pFalse)
+		for _, v := range vals {
+			out = or(out, cmp(prep, cmpEQ, v))
+		}
+		return out
+	}
 	ivs := intervals(vals)
 	if len(vals) < setTreeMin {
 		if len(ivs) == len(vals) {
@@ -498,6 +505,21 @@ func rangeTest(prep []stmt, lo, hi uint32) pred {
 // hasRun reports whether ks holds rangeMin or more consecutive values.
 func hasRun(ks []uint32) bool {
 	if len(ks) < rangeMin {
+		return false
+	}
+	if len(ks) <= 8 {
+		// Without allocating: is v the start of a run of rangeMin?
+		for _, v := range ks {
+			if v > ^uint32(0)-(rangeMin-1) {
+				continue
+			}
+			n := 1
+			for ; n < rangeMin && slices.Contains(ks, v+uint32(n)); n++ {
+			}
+			if n == rangeMin {
+				return true
+			}
+		}
 		return false
 	}
 	for _, iv := range intervals(ks) {
