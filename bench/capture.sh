@@ -4,16 +4,27 @@
 # UDP frames from one end while one capturer, then the other, captures on
 # the other end with the same filter (half the frames match it), writing
 # to /dev/null. Each run reports packets received by the filter, dropped
-# by the kernel, written, and CPU time (user + system) per packet; the
-# last lines give bpfc's figures as ratios to tcpdump's, from the sums
-# over the runs. The runs alternate (tcpdump, bpfc, tcpdump, ...).
+# by the kernel, written, and the CPU time the capturer spent while the
+# frames flowed (the time on CPU of all its threads, exact to the
+# nanosecond, from /proc/PID/task/*/schedstat, read once it listens and
+# again after the last frame: start-up is left out) per packet received.
+# The last lines give bpfc's figures as ratios to tcpdump's, from the
+# sums over the runs. The runs alternate (tcpdump, bpfc, tcpdump, ...).
 #
-# Usage: bench/capture.sh [runs] [frames]   (defaults: 3 runs, 200000 frames)
+# Usage: bench/capture.sh [runs] [frames] [ring-KiB [bpfc-block-bytes]]
+# Defaults: 3 runs, 200000 frames, and each capturer's own ring: tcpdump's
+# 2 MiB in 8 blocks of 256 KiB (libpcap makes TPACKET_V3 blocks as big as
+# its largest snapshot length, 256 KiB), bpfc's 4 MiB in 4 blocks of
+# 1 MiB. A ring size is given to both as -B (bpfc then makes at least 4
+# blocks, libpcap blocks of 256 KiB); a block size to bpfc alone, as
+# --block-size: "2048 262144" gives both the same ring.
 # Needs: root, go, iproute2, tcpdump, python3 (the sender). Nothing
 # outside the namespace is touched; the namespace is removed at the end.
 set -eu
 runs=${1:-3}
 frames=${2:-200000}
+ring=${3:+-B $3}
+block=${4:+--block-size $4}
 expr='udp port 9'
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "capture.sh: needs root" >&2; exit 1; }
@@ -66,7 +77,12 @@ for i in range(n):
     send(f[i & 1])
 PY
 
-ticks=$(getconf CLK_TCK)
+# oncpu PID: nanoseconds all threads of PID have run (/proc/PID/stat
+# counts in clock ticks, 10 ms: too coarse).
+oncpu() {
+	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d", s }'
+}
+
 # run NAME CMD...: one capture under load; prints "received dropped written cpu_seconds".
 run() {
 	name=$1; shift
@@ -77,9 +93,11 @@ run() {
 		i=$((i + 1)); [ $i -lt 100 ] || { echo "capture.sh: $name did not start" >&2; cat "$tmp/err" >&2; exit 1; }
 		sleep 0.1
 	done
+	sleep 0.5
+	cpu0=$(oncpu "$cap")
 	ip netns exec "$ns" python3 "$tmp/blast.py" "$frames"
 	sleep 1
-	cpu=$(awk -v t="$ticks" '{printf "%.3f", ($14 + $15) / t}' "/proc/$cap/stat")
+	cpu=$(awk -v a="$cpu0" -v b="$(oncpu "$cap")" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
 	kill -INT "$cap"
 	wait "$cap" || true
 	cap=
@@ -95,9 +113,9 @@ r=1
 while [ $r -le "$runs" ]; do
 	for who in tcpdump bpfc; do
 		if [ $who = tcpdump ]; then
-			set -- $(run tcpdump tcpdump -i veth-b -p -w /dev/null "$expr")
+			set -- $(run tcpdump tcpdump -i veth-b -p $ring -w /dev/null "$expr")
 		else
-			set -- $(run bpfc "$tmp/bpfc" capture -i veth-b -p -w /dev/null "$expr")
+			set -- $(run bpfc "$tmp/bpfc" capture -i veth-b -p $ring $block -w /dev/null "$expr")
 		fi
 		per=$(awk -v c="$4" -v n="$1" 'BEGIN { if (n > 0) printf "%.0f", c * 1e9 / n; else print "-" }')
 		printf '%-8s %4d %10d %10d %10d %10s %12s\n' $who $r "$1" "$2" "$3" "$4" "$per"
@@ -110,7 +128,8 @@ awk '
 	END {
 		printf "\nbpfc / tcpdump over all runs:\n"
 		printf "  received  %.3f\n", recv["bpfc"] / recv["tcpdump"]
-		printf "  dropped   %s\n", drop["tcpdump"] > 0 ? sprintf("%.3f", drop["bpfc"] / drop["tcpdump"]) : sprintf("%d vs %d", drop["bpfc"], drop["tcpdump"])
+		d = drop["tcpdump"] > 0 ? sprintf("%.3f", drop["bpfc"] / drop["tcpdump"]) : sprintf("%d vs %d", drop["bpfc"], drop["tcpdump"])
+		printf "  dropped   %s\n", d
 		printf "  drop rate %.4f vs %.4f\n", drop["bpfc"] / recv["bpfc"], drop["tcpdump"] / recv["tcpdump"]
 		printf "  CPU/packet %.3f\n", (cpu["bpfc"] / recv["bpfc"]) / (cpu["tcpdump"] / recv["tcpdump"])
 	}' "$tmp/sums"

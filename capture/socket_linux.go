@@ -42,9 +42,10 @@ type Socket struct {
 	bound   bool
 	user    *cbpf.VM // the filter, when the kernel cannot run it
 	meta    cbpf.Metadata
-	buf     []byte // a packet rebuilt with a header or a VLAN tag
-	werr    error  // the socket's error, found while waiting
-	pkt     Packet // the packet Next returns
+	buf     []byte             // a packet rebuilt with a header or a VLAN tag
+	readyFn func(uintptr) bool // s.ready, made once
+	werr    error              // the socket's error, found while waiting
+	pkt     Packet             // the packet Next returns
 
 	stopped atomic.Bool
 	// captured is the number of packets returned, published from n
@@ -147,6 +148,7 @@ func Open(name string, cfg *Config) (*Socket, error) {
 	if s.rc, err = s.file.SyscallConn(); err != nil {
 		return nil, s.errorf("%w", err)
 	}
+	s.readyFn = s.ready
 	ok = true
 	return s, nil
 }
@@ -387,21 +389,7 @@ func (s *Socket) ReadPacket() (*Packet, error) {
 // fails (the interface went down or away). The kernel wakes the poller
 // when it hands a block over and when it sets the socket's error.
 func (s *Socket) wait() error {
-	err := s.rc.Read(func(uintptr) bool {
-		if s.ring.ready() || s.stopped.Load() {
-			return true
-		}
-		errno, gerr := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
-		switch {
-		case gerr != nil:
-			s.werr = s.errorf("socket error: %w", gerr)
-		case errno == int(unix.ENETDOWN):
-			s.werr = s.errorf("%w (it went down or was removed)", ErrInterfaceDown)
-		case errno != 0:
-			s.werr = s.errorf("%w", unix.Errno(errno))
-		}
-		return s.werr != nil
-	})
+	err := s.rc.Read(s.readyFn)
 	switch {
 	case s.werr != nil:
 		return s.werr
@@ -409,6 +397,26 @@ func (s *Socket) wait() error {
 		return nil
 	}
 	return s.errorf("wait: %w", err)
+}
+
+// ready is wait's test, called by the poller before it waits and each
+// time it is woken up: it reports whether to stop waiting. The socket's
+// error is read each time no block is ready: the wake-up for an error
+// may have come together with one for a block, and been used up by it.
+func (s *Socket) ready(uintptr) bool {
+	if s.ring.ready() || s.stopped.Load() {
+		return true
+	}
+	errno, gerr := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	switch {
+	case gerr != nil:
+		s.werr = s.errorf("socket error: %w", gerr)
+	case errno == int(unix.ENETDOWN):
+		s.werr = s.errorf("%w (it went down or was removed)", ErrInterfaceDown)
+	case errno != 0:
+		s.werr = s.errorf("%w", unix.Errno(errno))
+	}
+	return s.werr != nil
 }
 
 // Packet types (sll_pkttype).
