@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -420,16 +421,24 @@ func TestCaptureEBPF(t *testing.T) {
 	}
 }
 
-// longHosts returns an 'or' of n host terms, 10.1.0.0 on, with extra
-// terms put at index at: too long for one classic program when n is
-// about 1,600.
+// longHost returns the i-th host of longHosts: addresses in 10/8 spread
+// out (i times an odd number, modulo 2^24, one to one), so that the
+// optimizer finds no runs of consecutive values to test as ranges.
+func longHost(i int) net.IP {
+	v := uint32(i) * 2654435761 % (1 << 24)
+	return net.IP{10, byte(v >> 16), byte(v >> 8), byte(v)}
+}
+
+// longHosts returns an 'or' of the host terms of longHost(0) to
+// longHost(n-1), with extra terms put before index at: too long for one
+// classic program when n is about 1,600.
 func longHosts(n, at int, extra ...string) string {
 	var terms []string
 	for i := range n {
 		if i == at {
 			terms = append(terms, extra...)
 		}
-		terms = append(terms, fmt.Sprintf("host 10.1.%d.%d", i/256, i%256))
+		terms = append(terms, "host "+longHost(i).String())
 	}
 	return strings.Join(terms, " or ")
 }
@@ -447,7 +456,7 @@ func TestCaptureTooLong(t *testing.T) {
 		}
 		return p
 	}
-	hosts := exprFile("hosts", longHosts(1600, -1))
+	hosts := exprFile("hosts", longExpr(t))
 	vlan := exprFile("vlan", "vlan or "+longHosts(1600, -1))
 	and := exprFile("and", "udp and ("+longHosts(2600, -1)+")")
 	for _, tc := range []struct {
@@ -725,6 +734,37 @@ func recordData(rs []tcpdumpRecord) [][]byte {
 	return out
 }
 
+// longSample are addresses to send frames to and from, for a filter of
+// longHosts(1600, 800, "host 10.0.0.3"): its first host, the last two
+// before the extra term, the first after it, its last, and two not in
+// it.
+var longSample = []net.IP{longHost(0), longHost(798), longHost(799), longHost(800), longHost(1599), longHost(1600), {10, 0, 0, 9}}
+
+// longExpr returns longHosts(1600, 800, "host 10.0.0.3"), checking that
+// it is too long for one classic program: else the tests that use it
+// would not test what --ebpf does with such filters.
+func longExpr(t *testing.T) string {
+	t.Helper()
+	expr := longHosts(1600, 800, "host 10.0.0.3")
+	if _, err := bpfc.Compile(expr); !errors.Is(err, codegen.ErrTooLong) {
+		t.Fatalf("the 1,601 hosts compile to %v, not ErrTooLong: make the test's filter longer", err)
+	}
+	return expr
+}
+
+// longSampleProgram is longHosts(1600, 800, "host 10.0.0.3") as far as
+// frames between the addresses of longSample and those of
+// netnstest.Frames can tell: the hosts of both that it lists.
+func longSampleProgram(t *testing.T) *cbpf.Program {
+	t.Helper()
+	p, err := bpfc.Compile(fmt.Sprintf("host 10.0.0.3 or host %v or host %v or host %v or host %v or host %v",
+		longHost(0), longHost(798), longHost(799), longHost(800), longHost(1599)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestCaptureEBPFLong: an 'or' of 1,600 hosts, too long for a classic
 // program, runs with --ebpf as one eBPF program, and keeps the frames
 // to and from the hosts listed: the first, one at the cut between the
@@ -735,7 +775,7 @@ func TestCaptureEBPFLong(t *testing.T) {
 		t.Skip(err)
 	}
 	exprFile := filepath.Join(t.TempDir(), "hosts")
-	if err := os.WriteFile(exprFile, []byte(longHosts(1600, 800, "host 10.0.0.3")), 0o644); err != nil {
+	if err := os.WriteFile(exprFile, []byte(longExpr(t)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	frames, err := netnstest.Frames(ns.MACA, ns.MACB)
@@ -746,19 +786,14 @@ func TestCaptureEBPFLong(t *testing.T) {
 	for _, f := range frames {
 		sent = append(sent, f.Data)
 	}
-	for i, ip := range []net.IP{{10, 1, 0, 0}, {10, 1, 3, 31}, {10, 1, 3, 32}, {10, 1, 6, 63}, {10, 1, 6, 64}, {10, 2, 0, 0}} {
+	for i, ip := range longSample {
 		f, err := netnstest.UDPFrameIP(ns.MACA, ns.MACB, net.IP{10, 0, 0, 1}, ip, 9, uint32(i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sent = append(sent, f)
 	}
-	// The same hosts, as far as these frames can tell.
-	short, err := bpfc.Compile("host 10.0.0.3 or host 10.1.0.0 or host 10.1.3.31 or host 10.1.3.32 or host 10.1.6.63")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm, err := cbpf.NewVM(short)
+	vm, err := cbpf.NewVM(longSampleProgram(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -791,7 +826,7 @@ func TestEBPFChain(t *testing.T) {
 	for _, f := range frames {
 		pkts = append(pkts, f.Data)
 	}
-	for i, ip := range []net.IP{{10, 1, 0, 0}, {10, 1, 3, 31}, {10, 1, 3, 32}, {10, 1, 6, 63}, {10, 1, 6, 64}} {
+	for i, ip := range longSample {
 		f, err := netnstest.UDPFrameIP(a, b, ip, net.IP{10, 0, 0, 9}, 9, uint32(i))
 		if err != nil {
 			t.Fatal(err)
@@ -805,7 +840,7 @@ func TestEBPFChain(t *testing.T) {
 		}
 		return p
 	}
-	long, err := longEBPF(longHosts(1600, 800, "host 10.0.0.3"), codegen.Options{LinkType: cbpf.LinkEN10MB})
+	long, err := longEBPF(longExpr(t), codegen.Options{LinkType: cbpf.LinkEN10MB})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -824,7 +859,7 @@ func TestEBPFChain(t *testing.T) {
 		want  *cbpf.Program
 	}{
 		{"chain", chain, compile(strings.Join(parts, " or "))},
-		{"long", long, compile("host 10.0.0.3 or host 10.1.0.0 or host 10.1.3.31 or host 10.1.3.32 or host 10.1.6.63")},
+		{"long", long, longSampleProgram(t)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// A socket filter's test run starts the packet at its
