@@ -544,6 +544,22 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 // them, after their predecessors were visited), from the returns up, and
 // returns the entry.
 func (o *optimizer) collapse(entry *block) *block {
+	return o.replaceUp(entry, func(b *block) *block {
+		if b.ret || b.jop == clsJMP|jmpJA || o.valueKey(b) < 0 {
+			return nil
+		}
+		if b.jt == b.jf && selfContainedTarget(b.jt) {
+			return b.jt
+		}
+		return o.subsumes(b)
+	})
+}
+
+// replaceUp walks the blocks from the returns up: it points each block's
+// edges at the replacements made so far, then asks replace for the
+// block's own replacement (nil for none). It returns the replacement of
+// entry, or entry.
+func (o *optimizer) replaceUp(entry *block, replace func(b *block) *block) *block {
 	order := o.ord.layout(entry)
 	repl := o.repl
 	clear(repl)
@@ -555,23 +571,13 @@ func (o *optimizer) collapse(entry *block) *block {
 	}
 	for i := len(order) - 1; i >= 0; i-- {
 		b := order[i]
-		if b.ret {
-			continue
+		if !b.ret {
+			if t, f := get(b.jt), get(b.jf); t != b.jt || f != b.jf {
+				b.jt, b.jf = t, f
+				o.ord.stale = true
+			}
 		}
-		if t, f := get(b.jt), get(b.jf); t != b.jt || f != b.jf {
-			b.jt, b.jf = t, f
-			o.ord.stale = true
-		}
-		if b.jop == clsJMP|jmpJA || o.valueKey(b) < 0 {
-			continue
-		}
-		if b.jt == b.jf && selfContainedTarget(b.jt) {
-			repl[b.id] = b.jt
-			continue
-		}
-		if y := o.subsumes(b); y != nil {
-			repl[b.id] = y
-		}
+		repl[b.id] = replace(b)
 	}
 	return get(entry)
 }
@@ -616,65 +622,39 @@ func selfContainedTarget(b *block) bool {
 // mergeIdentical merges blocks with the same code and the same
 // successors, from the returns up, and returns the entry.
 func (o *optimizer) mergeIdentical(entry *block) *block {
-	order := o.ord.layout(entry)
-	repl := o.repl
-	clear(repl)
-	// Blocks kept so far, by signature hash: a list searched in full for
-	// small graphs, a map for large ones.
-	// Blocks kept so far; for large graphs, byHash gives the last one
-	// with a hash, and each keptBlock the one before it with its hash.
-	list := zeroed(&o.scr.kept, len(order))[:0]
+	// Blocks kept so far: a list searched in full for small graphs; for
+	// large ones, byHash gives the last one with a hash, and each
+	// keptBlock the one before it with its hash.
+	n := len(o.ord.layout(entry))
+	list := zeroed(&o.scr.kept, n)[:0]
 	var byHash map[uint64]int32
-	if len(order) > 64 {
-		byHash = make(map[uint64]int32, len(order))
+	if n > 64 {
+		byHash = make(map[uint64]int32, n)
 	}
-	for i := len(order) - 1; i >= 0; i-- {
-		b := order[i]
-		if !b.ret {
-			if r := repl[b.jt.id]; r != nil {
-				b.jt = r
-				o.ord.stale = true
-			}
-			if r := repl[b.jf.id]; r != nil {
-				b.jf = r
-				o.ord.stale = true
-			}
-		}
+	return o.replaceUp(entry, func(b *block) *block {
 		h := signature(b)
-		var same *block
 		if byHash == nil {
 			for _, c := range list {
 				if c.h == h && sameBlock(c.b, b) {
-					same = c.b
-					break
+					return c.b
 				}
 			}
-		} else if i, ok := byHash[h]; ok {
-			for ; i >= 0; i = list[i].prev {
-				if sameBlock(list[i].b, b) {
-					same = list[i].b
-					break
-				}
-			}
-		}
-		switch {
-		case same != nil:
-			repl[b.id] = same
-		case byHash == nil:
 			list = append(list, keptBlock{h: h, b: b})
-		default:
-			prev, ok := byHash[h]
-			if !ok {
-				prev = -1
-			}
-			byHash[h] = int32(len(list))
-			list = append(list, keptBlock{h: h, b: b, prev: prev})
+			return nil
 		}
-	}
-	if r := repl[entry.id]; r != nil {
-		return r
-	}
-	return entry
+		prev, ok := byHash[h]
+		if !ok {
+			prev = -1
+		}
+		for i := prev; i >= 0; i = list[i].prev {
+			if sameBlock(list[i].b, b) {
+				return list[i].b
+			}
+		}
+		byHash[h] = int32(len(list))
+		list = append(list, keptBlock{h: h, b: b, prev: prev})
+		return nil
+	})
 }
 
 // keptBlock is a block mergeIdentical keeps, with its signature.

@@ -35,33 +35,19 @@ func (o *optimizer) settle(entry *block) (*block, bool) {
 		changed = true
 		o.ord.stale = true
 	}
-	repl := o.repl
-	clear(repl)
-	get := func(b *block) *block {
-		if r := repl[b.id]; r != nil {
-			return r
-		}
-		return b
-	}
-	for i := len(order) - 1; i >= 0; i-- {
-		b := order[i]
-		if b.ret {
-			continue
-		}
-		if t, f := get(b.jt), get(b.jf); t != b.jt || f != b.jf {
-			b.jt, b.jf = t, f
-			o.ord.stale = true
-		}
+	entry = o.replaceUp(entry, func(b *block) *block {
 		switch {
+		case b.ret:
 		case isReject(b.jt) && isReject(b.jf):
-			repl[b.id] = b.jt
 			changed = true
+			return b.jt
 		case b.jop == clsJMP|jmpJA && len(b.stmts) == 0:
-			repl[b.id] = b.jt
 			changed = true
+			return b.jt
 		}
-	}
-	return get(entry), changed
+		return nil
+	})
+	return entry, changed
 }
 
 // isReject reports whether b is a `ret #0`.
@@ -144,7 +130,10 @@ func sizeOf(op uint16) int {
 // aluRange is the range of A after A = A op k.
 func aluRange(op uint16, a vrange, k uint32) vrange {
 	if a.exact() {
-		if v, ok := aluConst(op, a.lo, k); ok {
+		if op == aluNEG {
+			return exactly(-a.lo)
+		}
+		if v, ok := evalALU(op, a.lo, k); ok {
 			return exactly(v)
 		}
 		return anyValue
@@ -189,49 +178,6 @@ func aluRange(op uint16, a vrange, k uint32) vrange {
 		return vrange{0, b, b}
 	}
 	return anyValue
-}
-
-// aluConst computes v op k as the classic machine does; ok is false for
-// a division by zero (which ends the program) and for NEG, whose
-// operand is not k.
-func aluConst(op uint16, v, k uint32) (uint32, bool) {
-	switch op {
-	case aluADD:
-		return v + k, true
-	case aluSUB:
-		return v - k, true
-	case aluMUL:
-		return v * k, true
-	case aluDIV:
-		if k == 0 {
-			return 0, false
-		}
-		return v / k, true
-	case aluMOD:
-		if k == 0 {
-			return 0, false
-		}
-		return v % k, true
-	case aluAND:
-		return v & k, true
-	case aluOR:
-		return v | k, true
-	case aluXOR:
-		return v ^ k, true
-	case aluLSH:
-		if k >= 32 {
-			return 0, true
-		}
-		return v << k, true
-	case aluRSH:
-		if k >= 32 {
-			return 0, true
-		}
-		return v >> k, true
-	case aluNEG:
-		return -v, true
-	}
-	return 0, false
 }
 
 // decides returns the outcome of the test op (jmpJEQ, jmpJGT, jmpJGE or
