@@ -3,6 +3,8 @@ package codegen
 import (
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/net/bpf"
 )
 
 // A block is a node of the control-flow graph: straight-line statements
@@ -121,6 +123,7 @@ type scratch struct {
 	codes []internedCode
 	kept  []keptBlock
 	ints  []int
+	out   []bpf.RawInstruction
 }
 
 // release drops the pointers the buffers hold.

@@ -82,21 +82,26 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if !opts.NoOptimize && p == pFalse {
 		return nil, ErrRejectsAll
 	}
-	raw, err := c.build(p, snap, opts)
+	g, raw, err := c.build(p, snap, opts)
 	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRaw(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
-		raw, err = c.build(pSeq{genevePrologue(), p}, snap, opts)
+		g.release()
+		g, raw, err = c.build(pSeq{genevePrologue(), p}, snap, opts)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return cbpf.FromRaw(raw, opts.LinkType, snap), nil
+	prog := cbpf.FromRaw(raw, opts.LinkType, snap)
+	g.release()
+	return prog, nil
 }
 
 // build lowers p into blocks, optimizes them unless told not to, and
-// lays them out.
-func (c *compiler) build(p pred, snap uint32, opts Options) ([]bpf.RawInstruction, error) {
+// lays them out. The instructions are the graph's (see linearize): the
+// caller releases the graph once it has copied them; on an error, build
+// has released it.
+func (c *compiler) build(p pred, snap uint32, opts Options) (*graph, []bpf.RawInstruction, error) {
 	g := newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
@@ -104,11 +109,14 @@ func (c *compiler) build(p pred, snap uint32, opts Options) ([]bpf.RawInstructio
 		entry, rejectsAll = optimize(g, entry)
 		if rejectsAll {
 			g.release()
-			return nil, ErrRejectsAll
+			return nil, nil, ErrRejectsAll
 		}
 	}
 	raw, err := linearize(g, entry)
-	g.release()
+	if err != nil {
+		g.release()
+		g = nil
+	}
 	if err != nil && errors.Is(err, ErrTooLong) && c.protochainUsed {
 		depth := opts.ProtochainDepth
 		if depth <= 0 {
@@ -116,7 +124,7 @@ func (c *compiler) build(p pred, snap uint32, opts Options) ([]bpf.RawInstructio
 		}
 		err = fmt.Errorf("%w (protochain is unrolled %d headers deep; a smaller depth makes it shorter)", err, depth)
 	}
-	return raw, err
+	return g, raw, err
 }
 
 // notYet refuses what a link type supported only in part does not do yet.

@@ -40,14 +40,17 @@ type compiler struct {
 	err error
 
 	protoMemo []protoMemo
+	memoBuf   [4]protoMemo
 }
 
 func newCompiler(l *linkLayer, snaplen uint32) *compiler {
-	return &compiler{
+	c := &compiler{
 		link: l, snaplen: snaplen,
 		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload),
 		proto: l.netProto,
 	}
+	c.protoMemo = c.memoBuf[:0]
+	return c
 }
 
 // fail records err if it is the first error. An error without a

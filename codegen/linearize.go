@@ -22,7 +22,7 @@ type trampoline struct {
 }
 
 // linearize lays the blocks of g reachable from entry out as a classic
-// program. Blocks are placed in reverse postorder (every block before its
+// program, in memory of the graph's (valid until it is released). Blocks are placed in reverse postorder (every block before its
 // successors, so all jumps go forward) with the returns last. A
 // conditional jump whose target lies more than 255 instructions ahead goes
 // through a trampoline, a `ja` to the target: one placed after an earlier
@@ -44,7 +44,7 @@ func linearize(g *graph, entry *block) ([]bpf.RawInstruction, error) {
 	if total > cbpf.MaxInstructions {
 		return nil, fmt.Errorf("%w: %d instructions, the limit is %d", ErrTooLong, total, cbpf.MaxInstructions)
 	}
-	out := make([]bpf.RawInstruction, 0, total)
+	out := zeroed(&g.scr.out, total)[:0]
 	for _, b := range order {
 		for _, s := range b.stmts {
 			out = append(out, s.raw())

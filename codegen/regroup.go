@@ -106,8 +106,7 @@ func regroupOrNeeded(terms []pred) bool {
 			}
 		}
 		heads = append(heads, head)
-		var obuf [8]pred
-		if regroupOrNeeded(flattenOr(last, obuf[:0])) {
+		if _, ok := last.(pOr); ok && regroupOrNeeded(flattenOr(last, nil)) {
 			return true
 		}
 	}
