@@ -113,17 +113,19 @@ func (g *graph) add(b block) *block {
 
 // scratch holds the buffers the passes over a graph reuse.
 type scratch struct {
-	i32   []int32
-	u8    []uint8
-	ptrs  []*block
-	facts []facts
-	bools []bool
-	vnums []vnum
-	vals  []valueExpr
-	codes []internedCode
-	kept  []keptBlock
-	ints  []int
-	out   []bpf.RawInstruction
+	i32     []int32
+	u8      []uint8
+	ptrs    []*block
+	facts   []facts
+	bools   []bool
+	vnums   []vnum
+	vals    []valueExpr
+	codes   [][]stmt
+	codeIdx hashIndex
+	kept    []*block
+	keptIdx hashIndex
+	ints    []int
+	out     []bpf.RawInstruction
 }
 
 // release drops the pointers the buffers hold.

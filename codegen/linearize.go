@@ -22,7 +22,8 @@ type trampoline struct {
 }
 
 // linearize lays the blocks of g reachable from entry out as a classic
-// program, in memory of the graph's (valid until it is released). Blocks are placed in reverse postorder (every block before its
+// program, in memory of the graph's (valid until it is released).
+// Blocks are placed in reverse postorder (every block before its
 // successors, so all jumps go forward) with the returns last. A
 // conditional jump whose target lies more than 255 instructions ahead goes
 // through a trampoline, a `ja` to the target: one placed after an earlier

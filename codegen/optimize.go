@@ -184,9 +184,9 @@ type optimizer struct {
 	// keyOf is each block's value key plus 2 (so keyNone is 1), or 0
 	// while not computed yet.
 	keyOf []int32
-	codes []internedCode
-	// byHash indexes codes by hash once there are many of them.
-	byHash map[uint64][]int32
+	// codes are the interned value codes, by key, found through codeIdx.
+	codes   [][]stmt
+	codeIdx *hashIndex
 	// repeated says, for each value key, how often blocks test it
 	// (onceTested, fewTests, manyTests).
 	repeated []uint8
@@ -205,21 +205,18 @@ const keyNone = -1
 func optimize(g *graph, entry *block) (*block, bool) {
 	n := len(g.blocks)
 	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
-		codes: zeroed(&g.scr.codes, 8)[:0], scr: &g.scr}
+		codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
+	o.codeIdx.reset()
 	defer func() { g.scr.codes = o.codes[:0] }()
-	if o.threadable(entry) {
-		entry = o.thread(entry)
-		entry = o.collapse(entry)
-	}
+	entry = o.threadAndCollapse(entry)
 	entry = o.mergeIdentical(entry)
 	if isReject(entry) {
 		return entry, true
 	}
 	entry, settled := o.settle(entry)
-	if settled && o.threadable(entry) {
+	if settled {
 		// Settled tests may leave others decided on their new paths.
-		entry = o.thread(entry)
-		entry = o.collapse(entry)
+		entry = o.threadAndCollapse(entry)
 	}
 	if !o.dropRedundantLoads(entry) && !settled {
 		return entry, false
@@ -227,6 +224,15 @@ func optimize(g *graph, entry *block) (*block, bool) {
 	// Without their reloads, or with tests settled, blocks may now be
 	// identical: merge again.
 	return o.mergeIdentical(entry), false
+}
+
+// threadAndCollapse threads jumps and collapses the tests it leaves with
+// both branches together, when there can be any to thread.
+func (o *optimizer) threadAndCollapse(entry *block) *block {
+	if !o.threadable(entry) {
+		return entry
+	}
+	return o.collapse(o.thread(entry))
 }
 
 // threadable reports whether threading and collapsing can change the
@@ -284,16 +290,6 @@ const (
 // such facts decide nothing but cost a copy on every edge.
 const maxNeqTested = 32
 
-// internedCode is one interned value key: the code and its hash.
-type internedCode struct {
-	code []stmt
-	hash uint64
-}
-
-// maxLinearCodes is how many interned codes are searched one by one
-// before they are indexed by hash.
-const maxLinearCodes = 16
-
 // valueKey returns the key of the value a test block computes before its
 // jump, or -1 when the block is not a pure test: its code must read no
 // register it did not set, store nothing, and compare A with a constant.
@@ -312,31 +308,11 @@ func (o *optimizer) valueKey(b *block) int {
 // intern returns the number of code, giving it the next one if it is new.
 func (o *optimizer) intern(code []stmt) int {
 	h := stmtsHash(code)
-	if o.byHash == nil {
-		for i, e := range o.codes {
-			if e.hash == h && slices.Equal(e.code, code) {
-				return i
-			}
-		}
-	} else {
-		for _, i := range o.byHash[h] {
-			if slices.Equal(o.codes[i].code, code) {
-				return int(i)
-			}
-		}
+	if k := o.codeIdx.find(h, func(i int) bool { return slices.Equal(o.codes[i], code) }); k >= 0 {
+		return k
 	}
-	k := len(o.codes)
-	o.codes = append(o.codes, internedCode{code, h})
-	switch {
-	case o.byHash != nil:
-		o.byHash[h] = append(o.byHash[h], int32(k))
-	case len(o.codes) > maxLinearCodes:
-		o.byHash = make(map[uint64][]int32, 2*len(o.codes))
-		for i, e := range o.codes {
-			o.byHash[e.hash] = append(o.byHash[e.hash], int32(i))
-		}
-	}
-	return k
+	o.codes = append(o.codes, code)
+	return o.codeIdx.add(h)
 }
 
 // pure reports whether code is self-contained and stores nothing: a test
@@ -622,46 +598,20 @@ func selfContainedTarget(b *block) bool {
 // mergeIdentical merges blocks with the same code and the same
 // successors, from the returns up, and returns the entry.
 func (o *optimizer) mergeIdentical(entry *block) *block {
-	// Blocks kept so far: a list searched in full for small graphs; for
-	// large ones, byHash gives the last one with a hash, and each
-	// keptBlock the one before it with its hash.
-	n := len(o.ord.layout(entry))
-	list := zeroed(&o.scr.kept, n)[:0]
-	var byHash map[uint64]int32
-	if n > 64 {
-		byHash = make(map[uint64]int32, n)
-	}
-	return o.replaceUp(entry, func(b *block) *block {
+	kept := o.scr.kept[:0] // the blocks kept so far, found through idx
+	idx := &o.scr.keptIdx
+	idx.reset()
+	entry = o.replaceUp(entry, func(b *block) *block {
 		h := signature(b)
-		if byHash == nil {
-			for _, c := range list {
-				if c.h == h && sameBlock(c.b, b) {
-					return c.b
-				}
-			}
-			list = append(list, keptBlock{h: h, b: b})
-			return nil
+		if i := idx.find(h, func(i int) bool { return sameBlock(kept[i], b) }); i >= 0 {
+			return kept[i]
 		}
-		prev, ok := byHash[h]
-		if !ok {
-			prev = -1
-		}
-		for i := prev; i >= 0; i = list[i].prev {
-			if sameBlock(list[i].b, b) {
-				return list[i].b
-			}
-		}
-		byHash[h] = int32(len(list))
-		list = append(list, keptBlock{h: h, b: b, prev: prev})
+		kept = append(kept, b)
+		idx.add(h)
 		return nil
 	})
-}
-
-// keptBlock is a block mergeIdentical keeps, with its signature.
-type keptBlock struct {
-	h    uint64
-	b    *block
-	prev int32 // the kept block before it with the same hash, or -1
+	o.scr.kept = kept[:0]
+	return entry
 }
 
 // signature hashes what makes two blocks the same: their code, their

@@ -216,30 +216,16 @@ func regroupOr(terms []pred) pred {
 	}
 	var ebuf [8]entry
 	order := ebuf[:0]
-	var index map[uint64][]int32 // by hash, for long disjunctions only
-	if len(terms) > 16 {
-		index = make(map[uint64][]int32)
-	}
+	var index hashIndex // of groups
 	find := func(leaf bool, head pred) *group {
-		var h uint64
-		if index != nil {
-			h = predHash(head)
-			for _, i := range index[h] {
-				if g := &groups[i]; g.leaf == leaf && predEqual(g.head, head) {
-					return g
-				}
-			}
-		} else {
-			for i := range groups {
-				if g := &groups[i]; g.leaf == leaf && predEqual(g.head, head) {
-					return g
-				}
-			}
+		h := predHash(head)
+		if leaf {
+			h = ^h
 		}
-		if index != nil {
-			index[h] = append(index[h], int32(len(groups)))
+		if i := index.find(h, func(i int) bool { return groups[i].leaf == leaf && predEqual(groups[i].head, head) }); i >= 0 {
+			return &groups[i]
 		}
-		order = append(order, entry{group: int32(len(groups))})
+		order = append(order, entry{group: int32(index.add(h))})
 		groups = append(groups, group{leaf: leaf, head: head})
 		return &groups[len(groups)-1]
 	}
@@ -321,43 +307,22 @@ func sets(terms []pred) pred {
 	}
 	var ebuf [16]entry
 	order := ebuf[:0]
-	var found []*set
-	var byPrep map[uint64][]*set // once there are many sets
+	var found []*set // found through index, by the value's code
+	var index hashIndex
 	for _, t := range terms {
 		q, ok := jeqLeaf(t)
 		if !ok {
 			order = append(order, entry{p: t})
 			continue
 		}
+		h := stmtsHash(q.prep)
 		var s *set
-		if byPrep == nil {
-			for _, c := range found {
-				if slices.Equal(c.prep, q.prep) {
-					s = c
-					break
-				}
-			}
+		if i := index.find(h, func(i int) bool { return slices.Equal(found[i].prep, q.prep) }); i >= 0 {
+			s = found[i]
 		} else {
-			for _, c := range byPrep[stmtsHash(q.prep)] {
-				if slices.Equal(c.prep, q.prep) {
-					s = c
-					break
-				}
-			}
-		}
-		if s == nil {
 			s = &set{prep: q.prep}
 			found = append(found, s)
-			if byPrep != nil {
-				h := stmtsHash(q.prep)
-				byPrep[h] = append(byPrep[h], s)
-			} else if len(found) > 8 {
-				byPrep = make(map[uint64][]*set, 2*len(found))
-				for _, c := range found {
-					h := stmtsHash(c.prep)
-					byPrep[h] = append(byPrep[h], c)
-				}
-			}
+			index.add(h)
 			order = append(order, entry{s: s})
 		}
 		s.add(q.k)
@@ -413,32 +378,23 @@ func setTest(prep []stmt, vals []uint32) pred {
 		return out
 	}
 	ivs := intervals(vals)
-	if len(vals) < setTreeMin {
-		if len(ivs) == len(vals) {
-			out := pred(pFalse)
-			for _, v := range vals {
-				out = or(out, cmp(prep, cmpEQ, v))
-			}
-			return out
-		}
-		// In the order the values came, each run at its first value.
-		out := pred(pFalse)
-		for _, v := range vals {
-			i := sort.Search(len(ivs), func(i int) bool { return ivs[i].hi >= v })
-			iv := &ivs[i]
-			if iv.done {
-				continue
-			}
-			if iv.hi-iv.lo+1 >= rangeMin {
-				iv.done = true
-				out = or(out, rangeTest(prep, iv.lo, iv.hi))
-				continue
-			}
-			out = or(out, cmp(prep, cmpEQ, v))
-		}
-		return out
+	if len(vals) >= setTreeMin {
+		return pSet{prep, ivs}
 	}
-	return pSet{prep, ivs}
+	// In the order the values came, each run where its first value was.
+	out := pred(pFalse)
+	tested := make([]bool, len(ivs))
+	for _, v := range vals {
+		i := sort.Search(len(ivs), func(i int) bool { return ivs[i].hi >= v })
+		switch iv := ivs[i]; {
+		case iv.hi-iv.lo+1 < rangeMin:
+			out = or(out, cmp(prep, cmpEQ, v))
+		case !tested[i]:
+			tested[i] = true
+			out = or(out, rangeTest(prep, iv.lo, iv.hi))
+		}
+	}
+	return out
 }
 
 // lowerSet lowers a set test: a balanced tree of jgt over the set's
@@ -476,10 +432,7 @@ func (g *graph) lowerSet(prep []stmt, ivs []interval, t, f *block) *block {
 const rangeMin = 3
 
 // An interval is a run of consecutive values of a set.
-type interval struct {
-	lo, hi uint32
-	done   bool // already tested (setTest's bookkeeping)
-}
+type interval struct{ lo, hi uint32 }
 
 // intervals returns the set's values as sorted, maximal runs.
 func intervals(vals []uint32) []interval {
@@ -501,28 +454,22 @@ func rangeTest(prep []stmt, lo, hi uint32) pred {
 	return and(cmp(prep, cmpGE, lo), cmp(prep, cmpLE, hi))
 }
 
-// hasRun reports whether ks holds rangeMin or more consecutive values.
+// hasRun reports whether ks, fewer than setTreeMin distinct values (a
+// small set), holds rangeMin or more consecutive ones.
 func hasRun(ks []uint32) bool {
 	if len(ks) < rangeMin {
 		return false
 	}
-	if len(ks) <= 8 {
-		// Without allocating: is v the start of a run of rangeMin?
-		for _, v := range ks {
-			if v > ^uint32(0)-(rangeMin-1) {
-				continue
-			}
-			n := 1
-			for ; n < rangeMin && slices.Contains(ks, v+uint32(n)); n++ {
-			}
-			if n == rangeMin {
-				return true
-			}
+	var buf [setTreeMin]uint32
+	sorted := append(buf[:0], ks...)
+	slices.Sort(sorted)
+	n := 1
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i] != sorted[i-1]+1 || sorted[i] == 0 {
+			n = 1
+			continue
 		}
-		return false
-	}
-	for _, iv := range intervals(ks) {
-		if iv.hi-iv.lo+1 >= rangeMin {
+		if n++; n >= rangeMin {
 			return true
 		}
 	}
