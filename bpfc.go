@@ -17,6 +17,7 @@ type config struct {
 	noOptimize bool
 	savefile   bool
 	chainDepth int
+	maxLength  int
 	// nullBigEndian: the file's DLT_NULL families are big-endian.
 	nullBigEndian bool
 	resolver      parser.Resolver
@@ -62,6 +63,13 @@ func ForSavefile(order binary.ByteOrder) Option {
 // it, so each level costs instructions.
 func WithProtochainDepth(n int) Option { return func(c *config) { c.chainDepth = n } }
 
+// WithMaxLength sets the most instructions the program may have
+// (default, and for 0, cbpf.MaxInstructions: the 4,096 the kernel
+// accepts in a classic filter). A longer program, such as a list of a
+// few thousand hosts, cannot be attached as it is but can be translated
+// to eBPF (package translate), whose programs may be much longer.
+func WithMaxLength(n int) Option { return func(c *config) { c.maxLength = n } }
+
 // WithResolver sets how host and network names are resolved (default:
 // parser.SystemResolver). A resolver that also implements
 // parser.NetworkResolver resolves "net NAME", and one that implements
@@ -77,7 +85,8 @@ func WithResolver(r parser.Resolver) Option { return func(c *config) { c.resolve
 // safe for concurrent use.
 //
 // It returns either a program that passes the kernel's checks
-// (cbpf.Program.Validate) or a nil program and an error, never both.
+// (cbpf.Program.Validate; with WithMaxLength above the kernel's limit,
+// all of them but the length) or a nil program and an error, never both.
 // Errors from a malformed or refused expression are *parser.Error values
 // (in a parser.ErrorList) with the position of the mistake;
 // parser.FormatError renders them with a caret line. The package
@@ -112,5 +121,6 @@ func CompileContext(ctx context.Context, expr string, opts ...Option) (*cbpf.Pro
 		Savefile:        cfg.savefile,
 		ProtochainDepth: cfg.chainDepth,
 		NullBigEndian:   cfg.nullBigEndian,
+		MaxLength:       cfg.maxLength,
 	})
 }

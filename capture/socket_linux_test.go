@@ -231,35 +231,6 @@ func TestCaptureFilters(t *testing.T) {
 	}
 }
 
-// blast sends frames to port 53 and 54 alternately until stopped, and
-// returns how many it sent.
-func blast(t *testing.T, ns *netnstest.NS, stop *atomic.Bool) <-chan int {
-	send := ns.Sender(t, ns.A)
-	var fr [2][]byte
-	for i, port := range []int{53, 54} {
-		f, err := netnstest.UDPFrame(ns.MACA, ns.MACB, port, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fr[i] = f
-	}
-	done := make(chan int, 1)
-	go func() {
-		n := 0
-		for !stop.Load() {
-			send.Send(fr[n%2])
-			n++
-			if n%64 == 0 {
-				time.Sleep(50 * time.Microsecond)
-			}
-		}
-		done <- n
-	}()
-	return done
-}
-
-func dstPort(frame []byte) int { return int(binary.BigEndian.Uint16(frame[36:])) }
-
 // TestNoLeakBeforeFilter opens sockets again and again while traffic
 // flows: no frame the filter rejects is ever captured, not even one sent
 // while the socket was being set up.
@@ -269,7 +240,7 @@ func TestNoLeakBeforeFilter(t *testing.T) {
 		t.Skip("needs filters in the kernel")
 	}
 	var stop atomic.Bool
-	sent := blast(t, ns, &stop)
+	sent := ns.Blast(t, &stop, 50*time.Microsecond)
 	defer func() { stop.Store(true); <-sent }()
 	total := 0
 	for i := 0; i < 20; i++ {
@@ -278,7 +249,7 @@ func TestNoLeakBeforeFilter(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		c.stop()
 		for _, g := range c.got {
-			if p := dstPort(g); p != 53 {
+			if p := netnstest.DstPort(g); p != 53 {
 				t.Fatalf("round %d: captured a frame to port %d", i, p)
 			}
 		}
@@ -298,7 +269,7 @@ func TestReplaceFilter(t *testing.T) {
 		t.Skip("needs filters in the kernel")
 	}
 	var stop atomic.Bool
-	sent := blast(t, ns, &stop)
+	sent := ns.Blast(t, &stop, 50*time.Microsecond)
 	defer func() { stop.Store(true); <-sent }()
 	s := openIn(t, ns, ns.B, "udp port 53", testConfig)
 	if err := s.Start(); err != nil {
@@ -309,8 +280,8 @@ func TestReplaceFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if dstPort(p.Data) != 53 {
-			t.Fatalf("before: captured a frame to port %d", dstPort(p.Data))
+		if netnstest.DstPort(p.Data) != 53 {
+			t.Fatalf("before: captured a frame to port %d", netnstest.DstPort(p.Data))
 		}
 	}
 	p54, err := bpfc.Compile("udp port 54")
@@ -325,8 +296,8 @@ func TestReplaceFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if dstPort(p.Data) != 54 {
-			t.Fatalf("after %d packets: captured a frame to port %d", i, dstPort(p.Data))
+		if netnstest.DstPort(p.Data) != 54 {
+			t.Fatalf("after %d packets: captured a frame to port %d", i, netnstest.DstPort(p.Data))
 		}
 	}
 }
@@ -468,8 +439,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func seqOf(frame []byte) uint32 { return binary.BigEndian.Uint32(frame[42:]) }
-
 // TestStatsDrops fills a two-block ring without reading it: the kernel
 // drops what does not fit and says so, and what was captured is the
 // first frames, in order, so that captured + dropped = received.
@@ -515,10 +484,10 @@ func TestStatsDrops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if dstPort(p.Data) != 53 {
-			t.Fatalf("captured a frame to port %d", dstPort(p.Data))
+		if netnstest.DstPort(p.Data) != 53 {
+			t.Fatalf("captured a frame to port %d", netnstest.DstPort(p.Data))
 		}
-		seqs = append(seqs, seqOf(p.Data))
+		seqs = append(seqs, netnstest.Seq(p.Data))
 	}
 	for i, q := range seqs {
 		if q != uint32(i) {

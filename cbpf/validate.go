@@ -199,12 +199,20 @@ func (p *Program) Validate() error {
 
 // ValidateRaw is Validate for raw instructions.
 func ValidateRaw(raw []bpf.RawInstruction) error {
+	if n := len(raw); n > MaxInstructions {
+		return &ValidationError{Index: -1, Rule: fmt.Errorf("%w: %d instructions, at most %d", ErrTooLong, n, MaxInstructions)}
+	}
+	return ValidateRules(raw)
+}
+
+// ValidateRules checks every rule of ValidateRaw but the length limit: a
+// classic program that is only too long for the kernel can still be
+// translated to eBPF (package translate), whose programs may be far
+// longer.
+func ValidateRules(raw []bpf.RawInstruction) error {
 	n := len(raw)
 	if n == 0 {
 		return &ValidationError{Index: -1, Rule: ErrEmpty}
-	}
-	if n > MaxInstructions {
-		return &ValidationError{Index: -1, Rule: fmt.Errorf("%w: %d instructions, at most %d", ErrTooLong, n, MaxInstructions)}
 	}
 	bad := func(pc int, rule error) error {
 		return &ValidationError{Index: pc, Insn: insnText(raw, pc), Rule: rule}

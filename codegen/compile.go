@@ -50,6 +50,10 @@ type Options struct {
 	// NoOptimize turns the optimizer off, like tcpdump -O. Without it,
 	// an expression that can match no packet is refused, as libpcap does.
 	NoOptimize bool
+	// MaxLength is the most instructions the program may have (0 means
+	// cbpf.MaxInstructions, the kernel's limit for a classic filter). A
+	// longer program can only be translated to eBPF (package translate).
+	MaxLength int
 }
 
 // Compile lowers a resolved expression (from parser.Resolve) into a
@@ -83,7 +87,7 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		return nil, ErrRejectsAll
 	}
 	g, raw, err := c.build(p, snap, opts)
-	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRaw(raw), cbpf.ErrScratchUninit) {
+	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRules(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
 		g.release()
@@ -112,7 +116,11 @@ func (c *compiler) build(p pred, snap uint32, opts Options) (*graph, []bpf.RawIn
 			return nil, nil, ErrRejectsAll
 		}
 	}
-	raw, err := linearize(g, entry)
+	limit := opts.MaxLength
+	if limit <= 0 {
+		limit = cbpf.MaxInstructions
+	}
+	raw, err := linearize(g, entry, limit)
 	if err != nil {
 		g.release()
 		g = nil

@@ -5,12 +5,11 @@ import (
 	"fmt"
 
 	"golang.org/x/net/bpf"
-
-	"github.com/bpfc/bpfc/cbpf"
 )
 
-// ErrTooLong is returned when a program needs more instructions than the
-// kernel's classic limit (cbpf.MaxInstructions).
+// ErrTooLong is returned when a program needs more instructions than
+// Options.MaxLength, by default the kernel's classic limit
+// (cbpf.MaxInstructions).
 var ErrTooLong = errors.New("program too long for the kernel")
 
 // A trampoline is a `ja` placed right after the block that owns it, for
@@ -22,13 +21,14 @@ type trampoline struct {
 }
 
 // linearize lays the blocks of g reachable from entry out as a classic
-// program, in memory of the graph's (valid until it is released).
+// program of at most limit instructions, in memory of the graph's
+// (valid until it is released).
 // Blocks are placed in reverse postorder (every block before its
 // successors, so all jumps go forward) with the returns last. A
 // conditional jump whose target lies more than 255 instructions ahead goes
 // through a trampoline, a `ja` to the target: one placed after an earlier
 // block is shared when it is in reach, else a new one follows the jump.
-func linearize(g *graph, entry *block) ([]bpf.RawInstruction, error) {
+func linearize(g *graph, entry *block, limit int) ([]bpf.RawInstruction, error) {
 	order := g.walker().layout(entry)
 	// An unconditional block placed right before its target needs no ja.
 	for i, b := range order {
@@ -42,8 +42,8 @@ func linearize(g *graph, entry *block) ([]bpf.RawInstruction, error) {
 		tr = &trampolines{owned: make([][]*trampoline, n), via: make([][2]*trampoline, n), byTarget: make([][]*trampoline, n)}
 		total = tr.route(order, start)
 	}
-	if total > cbpf.MaxInstructions {
-		return nil, fmt.Errorf("%w: %d instructions, the limit is %d", ErrTooLong, total, cbpf.MaxInstructions)
+	if total > limit {
+		return nil, fmt.Errorf("%w: %d instructions, the limit is %d", ErrTooLong, total, limit)
 	}
 	out := zeroed(&g.scr.out, total)[:0]
 	for _, b := range order {

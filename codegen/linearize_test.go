@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/bpfc/bpfc/cbpf"
 )
 
 // runRaw runs raw on pkt with x/net/bpf's VM.
@@ -38,7 +40,7 @@ func TestLinearizeFarJumps(t *testing.T) {
 			}
 			p = and(p, loadEq(4, abs(4), 7))
 			g := newGraph(0xffff)
-			raw, err := linearize(g, g.lower(p, g.accept, g.reject))
+			raw, err := linearize(g, g.lower(p, g.accept, g.reject), cbpf.MaxInstructions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +75,7 @@ func TestLinearizeTooLong(t *testing.T) {
 		p = or(p, loadEq(4, abs(0), uint32(i)))
 	}
 	g := newGraph(0xffff)
-	_, err := linearize(g, g.lower(p, g.accept, g.reject))
+	_, err := linearize(g, g.lower(p, g.accept, g.reject), cbpf.MaxInstructions)
 	if !errors.Is(err, ErrTooLong) {
 		t.Fatalf("got %v, want ErrTooLong", err)
 	}

@@ -271,7 +271,7 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 			if *optimized {
 				entry, _ = optimize(g, entry)
 			}
-			ours, err := linearize(g, entry)
+			ours, err := linearize(g, entry, cbpf.MaxInstructions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,7 +307,7 @@ func TestProtochainLength(t *testing.T) {
 	l, _ := lookupLink(cbpf.LinkEN10MB)
 	c := newCompiler(l, 262144)
 	g := newGraph(262144)
-	raw, err := linearize(g, g.lower(c.protochain(true, 17), g.accept, g.reject))
+	raw, err := linearize(g, g.lower(c.protochain(true, 17), g.accept, g.reject), cbpf.MaxInstructions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -222,7 +222,9 @@ func analyse(p *cbpf.Program, o *Options, terminal func(bpf.RawInstruction) bool
 		check[pc] = bpf.RawInstruction{Op: clsRET | srcK}
 		pr.loops = true
 	}
-	if err := cbpf.ValidateRaw(check); err != nil {
+	// The kernel's rules, but not its classic length limit: a classic
+	// program too long to attach can still become an eBPF one.
+	if err := cbpf.ValidateRules(check); err != nil {
 		return nil, fmt.Errorf("translate: %w: %w", ErrInvalid, err)
 	}
 	// Reachability, depth first.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -66,9 +65,9 @@ standard error says, as tcpdump does, how many packets were captured
 (written), received by the filter, and dropped by the kernel because the
 ring was full. With --ebpf the program is translated to eBPF and attached
 with SO_ATTACH_BPF instead of SO_ATTACH_FILTER. A classic program longer
-than the kernel's 4,096 instructions is refused; with --ebpf, one that is
-an 'or' of shorter terms (a long list of hosts, say) is compiled in parts
-that run one after the other as a single eBPF program. Capturing needs
+than the kernel's 4,096 instructions is refused; with --ebpf it is
+compiled without that limit (a long list of hosts, say) and translated
+into one eBPF program. Capturing needs
 root or the CAP_NET_RAW capability (and CAP_BPF with --ebpf).
 
   bpfc capture -i eth0 -c 10 'tcp port 443'
@@ -259,135 +258,65 @@ func captureLoop(sock *capture.Socket, keep func(int, *capture.Packet) error, fl
 
 // attachFilter compiles expr for the socket's link type and attaches it,
 // as classic BPF or, with --ebpf, translated. A program too long for the
-// kernel says so, and says whether --ebpf would take it.
+// kernel's classic filters says so, and says whether --ebpf takes it: the
+// same expression compiled without that limit and translated into one
+// eBPF program.
 func attachFilter(s *streams, sock *capture.Socket, expr string, f *captureFlags, cfg *capture.Config) error {
-	lt := sock.LinkType()
-	copts := codegen.Options{LinkType: lt, Snaplen: cfg.Snaplen, NoOptimize: f.cf.noOptimize, ProtochainDepth: f.cf.chainDepth}
-	p, err := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(cfg.Snaplen), bpfc.WithOptimize(!f.cf.noOptimize), bpfc.WithProtochainDepth(f.cf.chainDepth))
+	opts := []bpfc.Option{bpfc.WithLinkType(sock.LinkType()), bpfc.WithSnaplen(cfg.Snaplen),
+		bpfc.WithOptimize(!f.cf.noOptimize), bpfc.WithProtochainDepth(f.cf.chainDepth)}
+	p, err := bpfc.Compile(expr, opts...)
 	switch {
-	case err == nil && f.useEBPF:
-		insns, err := ebpfFilter([]*cbpf.Program{p})
+	case err == nil && !f.useEBPF:
+		return sock.SetFilter(p)
+	case err == nil:
+		insns, err := ebpfFilter(p)
 		if err != nil {
 			return err
 		}
 		return attachEBPF(sock, insns)
-	case err == nil:
-		return sock.SetFilter(p)
-	case errors.Is(err, codegen.ErrTooLong) && f.useEBPF:
-		insns, lerr := longEBPF(expr, copts)
-		if lerr == nil {
-			return attachEBPF(sock, insns)
-		}
+	case !errors.Is(err, codegen.ErrTooLong):
 		fmt.Fprintf(s.err, "bpfc: %s\n", parser.FormatError(expr, err))
-		fmt.Fprintf(s.err, "bpfc: --ebpf cannot take it either: %v\n", lerr)
 		return silentError{exitError}
 	}
+	insns, lerr := longEBPF(expr, opts)
+	if f.useEBPF && lerr == nil {
+		return attachEBPF(sock, insns)
+	}
 	fmt.Fprintf(s.err, "bpfc: %s\n", parser.FormatError(expr, err))
-	if errors.Is(err, codegen.ErrTooLong) {
-		if insns, lerr := longEBPF(expr, copts); lerr == nil {
-			fmt.Fprintf(s.err, "bpfc: it fits as eBPF: with --ebpf, the terms of its top-level 'or' are compiled in parts and run as one eBPF program of %d instructions\n", len(insns))
-		} else {
-			fmt.Fprintf(s.err, "bpfc: --ebpf would not help: %v\n", lerr)
-		}
+	switch {
+	case f.useEBPF:
+		fmt.Fprintf(s.err, "bpfc: --ebpf cannot take it either: %v\n", lerr)
+	case lerr == nil:
+		fmt.Fprintf(s.err, "bpfc: it fits as eBPF: with --ebpf it is one eBPF program of %d instructions\n", len(insns))
+	default:
+		fmt.Fprintf(s.err, "bpfc: --ebpf would not help: %v\n", lerr)
 	}
 	return silentError{exitError}
 }
 
-// ebpfFilter translates classic programs, each in its kernel form (see
-// capture.KernelProgram), into one eBPF socket filter that runs them in
-// turn and returns the value of the first that accepts the packet (0 if
-// none does); for one program, that is its translation.
-//
-// Each translation (translate.Skb) starts with the context in R1, keeps
-// it in R6 and ends with exits. Chained, the exits of all but the last
-// become "accept if R0 is not 0, else go on", and the next part starts
-// with the context put back in R1.
-func ebpfFilter(progs []*cbpf.Program) (asm.Instructions, error) {
-	const accept = "bpfc_accept"
-	var out asm.Instructions
-	for i, p := range progs {
-		kp, err := capture.KernelProgram(p)
-		if err != nil {
-			return nil, fmt.Errorf("--ebpf: %w", err)
-		}
-		prefix := "bpfc"
-		if len(progs) > 1 {
-			prefix = fmt.Sprintf("bpfc%d", i)
-		}
-		insns, err := translate.Skb(kp, &translate.SkbOptions{Options: translate.Options{MaxLoop: 64, LabelPrefix: prefix}})
-		if err != nil {
-			return nil, fmt.Errorf("--ebpf: %w", err)
-		}
-		if len(progs) == 1 {
-			return insns, nil
-		}
-		for j, ins := range insns[1:] {
-			if writesR6(ins) {
-				return nil, fmt.Errorf("--ebpf: part %d, instruction %d writes R6, where the parts keep the context", i, j+1)
-			}
-		}
-		if i > 0 {
-			out = append(out, asm.Mov.Reg(asm.R1, asm.R6).WithSymbol(fmt.Sprintf("bpfc%d_next", i-1)))
-		}
-		last := i == len(progs)-1
-		for _, ins := range insns {
-			if last || ins.OpCode.JumpOp() != asm.Exit {
-				out = append(out, ins)
-				continue
-			}
-			j := asm.JNE.Imm32(asm.R0, 0, accept)
-			if sym := ins.Symbol(); sym != "" {
-				j = j.WithSymbol(sym)
-			}
-			out = append(out, j, asm.Ja.Label(fmt.Sprintf("bpfc%d_next", i)))
-		}
+// ebpfFilter translates a classic program, in its kernel form (see
+// capture.KernelProgram), into an eBPF socket filter.
+func ebpfFilter(p *cbpf.Program) (asm.Instructions, error) {
+	kp, err := capture.KernelProgram(p)
+	if err != nil {
+		return nil, fmt.Errorf("--ebpf: %w", err)
 	}
-	return append(out, asm.Return().WithSymbol(accept)), nil
+	insns, err := translate.Skb(kp, &translate.SkbOptions{Options: translate.Options{MaxLoop: 64}})
+	if err != nil {
+		return nil, fmt.Errorf("--ebpf: %w", err)
+	}
+	return insns, nil
 }
 
-// writesR6 reports whether ins changes R6 (an ALU operation or a load
-// into it).
-func writesR6(ins asm.Instruction) bool {
-	switch ins.OpCode.Class() {
-	case asm.ALUClass, asm.ALU64Class, asm.LdClass, asm.LdXClass:
-		return ins.Dst == asm.R6
-	}
-	return false
-}
-
-// longEBPF makes one eBPF filter for an expression whose classic program
-// is too long for the kernel: an 'or' of terms (such as a long list of
-// hosts) is compiled in parts, each the 'or' of a run of the terms short
-// enough for a classic program, and the parts' translations are chained
-// (ebpfFilter). That keeps the packets the whole expression keeps, except
-// where vlan, mpls, pppoes or geneve shift the offsets of the terms after
-// them: such an expression is refused.
-func longEBPF(expr string, opts codegen.Options) (asm.Instructions, error) {
-	e, err := parser.Parse(expr)
+// longEBPF makes one eBPF filter of an expression whose classic program
+// is too long for the kernel: compiled again without the classic limit
+// (its jumps still reach, through `ja` trampolines), then translated.
+func longEBPF(expr string, opts []bpfc.Option) (asm.Instructions, error) {
+	p, err := bpfc.Compile(expr, append(opts, bpfc.WithMaxLength(maxEBPFInstructions))...)
 	if err != nil {
 		return nil, err
 	}
-	e, err = parser.Resolve(context.Background(), e, nil)
-	if err != nil {
-		return nil, err
-	}
-	terms := orTerms(e)
-	if len(terms) < 2 {
-		return nil, errors.New("it is not an 'or' of shorter terms")
-	}
-	for _, t := range terms {
-		if shifts(t) {
-			return nil, errors.New("vlan, mpls, pppoes and geneve change the offsets of the terms after them, so its 'or' cannot be cut in parts")
-		}
-	}
-	parts, err := compileParts(terms, opts)
-	if err != nil {
-		return nil, err
-	}
-	if len(parts) == 0 {
-		return nil, codegen.ErrRejectsAll
-	}
-	insns, err := ebpfFilter(parts)
+	insns, err := ebpfFilter(p)
 	if err != nil {
 		return nil, err
 	}
@@ -398,68 +327,9 @@ func longEBPF(expr string, opts codegen.Options) (asm.Instructions, error) {
 }
 
 // maxEBPFInstructions is the longest eBPF program the kernel loads for a
-// process with CAP_BPF (BPF_COMPLEXITY_LIMIT_INSNS).
-const maxEBPFInstructions = 1_000_000
-
-// compileParts compiles the 'or' of terms as one classic program, or, if
-// that is too long, its two halves in turn; parts that reject every
-// packet are left out.
-func compileParts(terms []parser.Expr, opts codegen.Options) ([]*cbpf.Program, error) {
-	p, err := codegen.Compile(orOf(terms), opts)
-	switch {
-	case err == nil:
-		return []*cbpf.Program{p}, nil
-	case errors.Is(err, codegen.ErrRejectsAll):
-		return nil, nil
-	case !errors.Is(err, codegen.ErrTooLong):
-		return nil, err
-	case len(terms) == 1:
-		return nil, fmt.Errorf("its term %q alone is too long: %w", terms[0].String(), err)
-	}
-	a, err := compileParts(terms[:len(terms)/2], opts)
-	if err != nil {
-		return nil, err
-	}
-	b, err := compileParts(terms[len(terms)/2:], opts)
-	if err != nil {
-		return nil, err
-	}
-	return append(a, b...), nil
-}
-
-// orTerms returns the terms of e's top-level 'or' chain.
-func orTerms(e parser.Expr) []parser.Expr {
-	if b, ok := e.(*parser.Binary); ok && b.Op == parser.Or {
-		return append(orTerms(b.X), orTerms(b.Y)...)
-	}
-	return []parser.Expr{e}
-}
-
-// orOf joins terms with 'or', associating left as the parser does.
-func orOf(terms []parser.Expr) parser.Expr {
-	e := terms[0]
-	for _, t := range terms[1:] {
-		e = &parser.Binary{Op: parser.Or, OpPos: t.Pos(), X: e, Y: t}
-	}
-	return e
-}
-
-// shifts reports whether e holds a primitive that shifts the offsets of
-// what follows it (libpcap's vlan, mpls, pppoes and geneve).
-func shifts(e parser.Expr) bool {
-	switch e := e.(type) {
-	case *parser.Binary:
-		return shifts(e.X) || shifts(e.Y)
-	case *parser.Not:
-		return shifts(e.X)
-	case *parser.Special:
-		switch e.Kind {
-		case parser.SpecialVLAN, parser.SpecialMPLS, parser.SpecialPPPoES, parser.SpecialGeneve:
-			return true
-		}
-	}
-	return false
-}
+// process with CAP_BPF (BPF_COMPLEXITY_LIMIT_INSNS); a variable for the
+// tests of what happens past it.
+var maxEBPFInstructions = 1_000_000
 
 // attachEBPF loads an eBPF socket filter and attaches it.
 func attachEBPF(sock *capture.Socket, insns asm.Instructions) error {

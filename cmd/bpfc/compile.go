@@ -69,7 +69,12 @@ with spaces; an empty expression accepts every packet.
 			case dump >= 3:
 				format = cbpf.FormatDecimal
 			}
-			p, err := compileExpr(s, expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(snaplen), bpfc.WithOptimize(!cf.noOptimize), bpfc.WithProtochainDepth(cf.chainDepth))
+			opts := []bpfc.Option{bpfc.WithLinkType(lt), bpfc.WithSnaplen(snaplen), bpfc.WithOptimize(!cf.noOptimize), bpfc.WithProtochainDepth(cf.chainDepth)}
+			if ef.on {
+				// An eBPF program is not held to classic's 4,096.
+				opts = append(opts, bpfc.WithMaxLength(maxEBPFInstructions))
+			}
+			p, err := compileExpr(s, expr, opts...)
 			if err != nil {
 				return err
 			}
