@@ -18,6 +18,7 @@ type config struct {
 	savefile   bool
 	chainDepth int
 	maxLength  int
+	compact    bool
 	// nullBigEndian: the file's DLT_NULL families are big-endian.
 	nullBigEndian bool
 	resolver      parser.Resolver
@@ -69,6 +70,12 @@ func WithProtochainDepth(n int) Option { return func(c *config) { c.chainDepth =
 // few thousand hosts, cannot be attached as it is but can be translated
 // to eBPF (package translate), whose programs may be much longer.
 func WithMaxLength(n int) Option { return func(c *config) { c.maxLength = n } }
+
+// WithCompact makes programs shorter where that costs some packets more
+// instructions to run (see codegen.Options.Compact): IPv4 and IPv6 share
+// one copy of their port tests, and IPv6 packets run one instruction
+// more to reach it.
+func WithCompact(on bool) Option { return func(c *config) { c.compact = on } }
 
 // WithResolver sets how host and network names are resolved (default:
 // parser.SystemResolver). A resolver that also implements
@@ -122,5 +129,6 @@ func CompileContext(ctx context.Context, expr string, opts ...Option) (*cbpf.Pro
 		ProtochainDepth: cfg.chainDepth,
 		NullBigEndian:   cfg.nullBigEndian,
 		MaxLength:       cfg.maxLength,
+		Compact:         cfg.compact,
 	})
 }

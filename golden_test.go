@@ -58,6 +58,9 @@ func TestGolden(t *testing.T) {
 		for _, c := range readGolden(t, gf) {
 			total++
 			got := run(lt, cap, c.expr)
+			if small := run(lt, cap, c.expr, bpfc.WithCompact(true)); small != got {
+				t.Errorf("%s: %q: compact program keeps other packets:\n  compact: %s\n  bpfc:    %s", name, c.expr, short(small), short(got))
+			}
 			ok := got == c.want || (strings.HasPrefix(c.want, "error: expression rejects all packets") &&
 				(strings.HasPrefix(got, "error:") || strings.HasPrefix(got, "keep 0 ")))
 			if strings.HasPrefix(c.want, "error:") && strings.HasPrefix(got, "error:") {
@@ -120,10 +123,11 @@ func readGolden(t *testing.T, path string) []goldenCase {
 	return out
 }
 
-// run compiles expr for lt and describes what it keeps of cap, in the
+// run compiles expr for lt (with more options) and describes what it keeps of cap, in the
 // golden files' notation.
-func run(lt cbpf.LinkType, cap *testpcap.File, expr string) string {
-	p, err := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(cap.Snaplen), bpfc.WithResolver(noHosts{}), bpfc.ForSavefile(cap.Order))
+func run(lt cbpf.LinkType, cap *testpcap.File, expr string, more ...bpfc.Option) string {
+	opts := []bpfc.Option{bpfc.WithLinkType(lt), bpfc.WithSnaplen(cap.Snaplen), bpfc.WithResolver(noHosts{}), bpfc.ForSavefile(cap.Order)}
+	p, err := bpfc.Compile(expr, append(opts, more...)...)
 	if err != nil {
 		if errors.Is(err, codegen.ErrRejectsAll) {
 			return "error: expression rejects all packets"

@@ -114,11 +114,19 @@ func TestOptimizerDifferential(t *testing.T) {
 				t.Errorf("%v %q: only the optimized compile fails: %v", lt, expr, err1)
 				continue
 			}
-			vo, vr := mustVM(t, opt), mustVM(t, raw)
+			small, err := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.ForSavefile(binary.LittleEndian), bpfc.WithCompact(true))
+			if err != nil {
+				t.Errorf("%v %q: only the compact compile fails: %v", lt, expr, err)
+				continue
+			}
+			if small.Len() > opt.Len() {
+				t.Errorf("%v %q: compact is longer (%d) than optimized (%d)", lt, expr, small.Len(), opt.Len())
+			}
+			vo, vs, vr := mustVM(t, opt), mustVM(t, small), mustVM(t, raw)
 			for j, p := range pkts[lt] {
-				a, b := vo.Run(p.data, p.wire), vr.Run(p.data, p.wire)
-				if (a != 0) != (b != 0) {
-					t.Errorf("%v %q: packet %d: optimized %d, unoptimized %d\n%s", lt, expr, j, a, b, opt)
+				a, c, b := vo.Run(p.data, p.wire), vs.Run(p.data, p.wire), vr.Run(p.data, p.wire)
+				if (a != 0) != (b != 0) || (c != 0) != (b != 0) {
+					t.Errorf("%v %q: packet %d: optimized %d, compact %d, unoptimized %d\n%s\n%s", lt, expr, j, a, c, b, opt, small)
 					break
 				}
 			}
@@ -179,6 +187,13 @@ func FuzzOptimizer(f *testing.F) {
 		}
 		if a := mustVM(t, opt).Run(data, len(pkt)); a != b {
 			t.Fatalf("%v %q: packet %x: optimized %d, unoptimized %d\n%s", lt, expr, pkt, a, b, opt)
+		}
+		small, err := bpfc.Compile(expr, append(opts, bpfc.WithCompact(true))...)
+		if err != nil {
+			t.Fatalf("%v %q: only the compact compile fails: %v", lt, expr, err)
+		}
+		if c := mustVM(t, small).Run(data, len(pkt)); c != b {
+			t.Fatalf("%v %q: packet %x: compact %d, unoptimized %d\n%s", lt, expr, pkt, c, b, small)
 		}
 	})
 }

@@ -54,6 +54,14 @@ type Options struct {
 	// cbpf.MaxInstructions, the kernel's limit for a classic filter). A
 	// longer program can only be translated to eBPF (package translate).
 	MaxLength int
+	// Compact makes programs shorter at the cost of more instructions
+	// run for some packets: where IPv6 and IPv4 test the same fields of
+	// the transport header (ports, in "port 80" or "portrange
+	// 1-1023"), IPv6 sets X to 40 and runs IPv4's tests, which load
+	// through X, instead of its own copy. That costs IPv6 packets one
+	// instruction, and IPv4 fragments one. Without Compact, a program
+	// longer than MaxLength is compiled again with it.
+	Compact bool
 }
 
 // Compile lowers a resolved expression (from parser.Resolve) into a
@@ -87,6 +95,12 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		return nil, ErrRejectsAll
 	}
 	g, raw, err := c.build(p, snap, opts)
+	if errors.Is(err, ErrTooLong) && !opts.Compact && !opts.NoOptimize {
+		// Too long as it is: try it compact, which costs some packets
+		// an instruction but fits more in the limit.
+		opts.Compact = true
+		g, raw, err = c.build(p, snap, opts)
+	}
 	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRules(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
@@ -114,6 +128,9 @@ func (c *compiler) build(p pred, snap uint32, opts Options) (*graph, []bpf.RawIn
 		if rejectsAll {
 			g.release()
 			return nil, nil, ErrRejectsAll
+		}
+		if opts.Compact {
+			entry = compact(g, entry)
 		}
 	}
 	limit := opts.MaxLength

@@ -226,6 +226,22 @@ func optimize(g *graph, entry *block) (*block, bool) {
 	return o.mergeIdentical(entry), false
 }
 
+// compact is what Options.Compact adds to the optimization of the graph
+// from entry: it shares transport tests between IPv6 and IPv4, merges
+// what that leaves identical, and hoists the X loads it leaves alone in
+// blocks of their own.
+func compact(g *graph, entry *block) *block {
+	if g.shareTransport(entry) {
+		n := len(g.blocks)
+		o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
+			codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
+		entry = o.mergeIdentical(entry)
+		g.scr.codes = o.codes[:0]
+	}
+	g.hoistX(entry)
+	return entry
+}
+
 // threadAndCollapse threads jumps and collapses the tests it leaves with
 // both branches together, when there can be any to thread.
 func (o *optimizer) threadAndCollapse(entry *block) *block {
@@ -664,6 +680,15 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 			continue
 		}
 		n := len(b.stmts)
+		// A register whose value the predecessors do not agree on holds
+		// the value it had on entry to b: a value of its own, which b's
+		// successors may find in it still.
+		if inA[b.id] == 0 {
+			inA[b.id] = vn.of(valueExpr{op: opEntry, k: uint32(b.id), a: 1})
+		}
+		if inX[b.id] == 0 {
+			inX[b.id] = vn.of(valueExpr{op: opEntry, k: uint32(b.id), x: 1})
+		}
 		a, x := vn.trackRegs(b, inA[b.id], inX[b.id])
 		if len(b.stmts) != n {
 			dropped = true
@@ -687,6 +712,10 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	}
 	return dropped
 }
+
+// opEntry is the op of the valueExpr for what a register holds on
+// entry to a block whose predecessors leave different values in it.
+const opEntry = 0xffff
 
 // A vnum numbers a value a register can hold: equal numbers, equal
 // values. 0 is unknown.
@@ -738,12 +767,10 @@ func (vn *valueNumbers) of(e valueExpr) vnum {
 // cannot fail where the first load succeeded, so no packet's fate
 // changes.
 func (vn *valueNumbers) trackRegs(b *block, inA, inX vnum) (vnum, vnum) {
-	if b.jop == clsJMP|jmpJA {
-		// Unconditional blocks come from code that carries registers on
-		// purpose; leave them alone.
-		return 0, 0
-	}
-	if selfContained(b.stmts) {
+	// Unconditional blocks come from code that carries registers on
+	// purpose, or that keeps the loads of a settled test: only their
+	// single reloads go.
+	if b.jop != clsJMP|jmpJA && selfContained(b.stmts) {
 		var a, x vnum
 		wroteX := false
 		for _, s := range b.stmts {

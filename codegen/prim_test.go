@@ -266,36 +266,46 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 			if c.err != nil {
 				t.Fatalf("generator refused: %v", c.err)
 			}
-			g := newGraph(262144)
-			entry := g.lower(p, g.accept, g.reject)
-			if *optimized {
-				entry, _ = optimize(g, entry)
-			}
-			ours, err := linearize(g, entry, cbpf.MaxInstructions)
-			if err != nil {
-				t.Fatal(err)
-			}
 			theirs := tcpdumpProgram(t, tt.lt, tt.expr)
 			if pkts[tt.lt] == nil {
 				pkts[tt.lt] = testPackets(t, files[tt.lt])
 			}
-			vo := vmOf(t, ours)
-			bad := 0
-			for i, pkt := range pkts[tt.lt] {
-				a, _ := vo.Run(pkt)
-				b := refRun(theirs, pkt, uint32(len(pkt)))
-				if r := refRun(ours, pkt, uint32(len(pkt))); r != uint32(a) {
-					t.Fatalf("packet %d: x/net/bpf says %d, the reference interpreter %d", i, a, r)
+			// Optimized, the program is checked as it is and compacted
+			// (Options.Compact).
+			for _, compacted := range []bool{false, true} {
+				if compacted && !*optimized {
+					break
 				}
-				if (uint32(a) != 0) != (b != 0) {
-					bad++
-					if bad <= 3 {
-						t.Errorf("packet %d (%d bytes): ours %d, libpcap %d", i, len(pkt), a, b)
+				g := newGraph(262144)
+				entry := g.lower(p, g.accept, g.reject)
+				if *optimized {
+					entry, _ = optimize(g, entry)
+				}
+				if compacted {
+					entry = compact(g, entry)
+				}
+				ours, err := linearize(g, entry, cbpf.MaxInstructions)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vo := vmOf(t, ours)
+				bad := 0
+				for i, pkt := range pkts[tt.lt] {
+					a, _ := vo.Run(pkt)
+					b := refRun(theirs, pkt, uint32(len(pkt)))
+					if r := refRun(ours, pkt, uint32(len(pkt))); r != uint32(a) {
+						t.Fatalf("compact %v: packet %d: x/net/bpf says %d, the reference interpreter %d", compacted, i, a, r)
+					}
+					if (uint32(a) != 0) != (b != 0) {
+						bad++
+						if bad <= 3 {
+							t.Errorf("compact %v: packet %d (%d bytes): ours %d, libpcap %d", compacted, i, len(pkt), a, b)
+						}
 					}
 				}
-			}
-			if bad > 0 {
-				t.Errorf("%d of %d packets differ", bad, len(pkts[tt.lt]))
+				if bad > 0 {
+					t.Errorf("compact %v: %d of %d packets differ", compacted, bad, len(pkts[tt.lt]))
+				}
 			}
 		})
 	}

@@ -49,6 +49,7 @@ func main() {
 	stored := flag.Bool("stored", false, "use the corpus's recorded counts instead of running tcpdump")
 	tcpdump := flag.String("tcpdump", "tcpdump", "the tcpdump to run")
 	workers := flag.Int("j", 2, "tcpdump processes in parallel")
+	compact := flag.Bool("compact", false, "compile with bpfc.WithCompact")
 	flag.Parse()
 	rows, err := readRows(*corpus)
 	if err != nil {
@@ -65,7 +66,7 @@ func main() {
 	for i := range rows {
 		r := &rows[i]
 		lt, _ := cbpf.ParseLinkType(r.lt)
-		opts := []bpfc.Option{bpfc.WithLinkType(lt)}
+		opts := []bpfc.Option{bpfc.WithLinkType(lt), bpfc.WithCompact(*compact)}
 		if r.snap != "" {
 			n, _ := strconv.ParseUint(r.snap, 10, 32)
 			opts = append(opts, bpfc.WithSnaplen(uint32(n)))

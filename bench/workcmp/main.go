@@ -67,6 +67,9 @@ type result struct {
 	mismatches int // packets where the verdicts differ
 }
 
+// compact is the -compact flag.
+var compact bool
+
 func main() {
 	corpus := flag.String("corpus", "parser/testdata/corpus.tsv", "corpus: linktype, expr, libpcap's optimized count or error")
 	exprs := flag.String("exprs", "testdata/exprs.txt", "more expressions, one a line, run on every link type ('' for none)")
@@ -74,6 +77,7 @@ func main() {
 	tcpdump := flag.String("tcpdump", "tcpdump", "the tcpdump to run")
 	workers := flag.Int("j", 2, "tcpdump processes in parallel")
 	verbose := flag.Bool("v", false, "list every expression compared, and every skip")
+	flag.BoolVar(&compact, "compact", false, "compile with bpfc.WithCompact")
 	flag.Parse()
 	if err := run(*corpus, *exprs, *pcaps, *tcpdump, *workers, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "workcmp:", err)
@@ -195,7 +199,7 @@ func compare(j job, f *testpcap.File, tcpdump string) result {
 		r.skip = err.Error()
 		return r
 	}
-	ours, err := bpfc.Compile(j.expr, bpfc.WithLinkType(lt))
+	ours, err := bpfc.Compile(j.expr, bpfc.WithLinkType(lt), bpfc.WithCompact(compact))
 	if err != nil {
 		r.skip = "bpfc refuses"
 		if errors.Is(err, codegen.ErrTooLong) || errors.Is(err, cbpf.ErrTooLong) {

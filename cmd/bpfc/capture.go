@@ -262,8 +262,7 @@ func captureLoop(sock *capture.Socket, keep func(int, *capture.Packet) error, fl
 // same expression compiled without that limit and translated into one
 // eBPF program.
 func attachFilter(s *streams, sock *capture.Socket, expr string, f *captureFlags, cfg *capture.Config) error {
-	opts := []bpfc.Option{bpfc.WithLinkType(sock.LinkType()), bpfc.WithSnaplen(cfg.Snaplen),
-		bpfc.WithOptimize(!f.cf.noOptimize), bpfc.WithProtochainDepth(f.cf.chainDepth)}
+	opts := append(f.cf.options(), bpfc.WithLinkType(sock.LinkType()), bpfc.WithSnaplen(cfg.Snaplen))
 	p, err := bpfc.Compile(expr, opts...)
 	switch {
 	case err == nil && !f.useEBPF:

@@ -14,11 +14,18 @@ import (
 type compileFlags struct {
 	noOptimize bool
 	chainDepth int
+	compact    bool
 	file       string
+}
+
+// options are the compiler options the flags set.
+func (f *compileFlags) options() []bpfc.Option {
+	return []bpfc.Option{bpfc.WithOptimize(!f.noOptimize), bpfc.WithProtochainDepth(f.chainDepth), bpfc.WithCompact(f.compact)}
 }
 
 func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&f.noOptimize, "no-optimize", "O", false, "do not run the optimizer (like tcpdump -O)")
+	cmd.Flags().BoolVar(&f.compact, "compact", false, "make the program shorter where that costs some packets more instructions (IPv4 and IPv6 share their port tests)")
 	cmd.Flags().IntVar(&f.chainDepth, "protochain-depth", 0, "how many headers deep protochain looks (default 140)")
 	cmd.Flags().StringVarP(&f.file, "file", "F", "", "read the expression from `FILE` ('#' starts a comment)")
 }
@@ -69,7 +76,7 @@ with spaces; an empty expression accepts every packet.
 			case dump >= 3:
 				format = cbpf.FormatDecimal
 			}
-			opts := []bpfc.Option{bpfc.WithLinkType(lt), bpfc.WithSnaplen(snaplen), bpfc.WithOptimize(!cf.noOptimize), bpfc.WithProtochainDepth(cf.chainDepth)}
+			opts := append([]bpfc.Option{bpfc.WithLinkType(lt), bpfc.WithSnaplen(snaplen)}, cf.options()...)
 			if ef.on {
 				// An eBPF program is not held to classic's 4,096.
 				opts = append(opts, bpfc.WithMaxLength(maxEBPFInstructions))

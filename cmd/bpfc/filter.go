@@ -332,7 +332,7 @@ func (r *filterRun) compile(expr string, cf compileFlags) error {
 			in.vm, in.kernel = vm, kernels[key]
 			continue
 		}
-		p, err := compileExpr(r.s, expr, bpfc.WithLinkType(r.lt), bpfc.WithSnaplen(r.snap), bpfc.WithOptimize(!cf.noOptimize), bpfc.WithProtochainDepth(cf.chainDepth), bpfc.ForSavefile(bo))
+		p, err := compileExpr(r.s, expr, append(cf.options(), bpfc.WithLinkType(r.lt), bpfc.WithSnaplen(r.snap), bpfc.ForSavefile(bo))...)
 		if err != nil {
 			return err
 		}
