@@ -33,6 +33,7 @@ type fact struct {
 	isEq  bool
 	eq    uint32
 	neq   []uint32
+	in    []uint32      // when not nil (and not isEq): the value is one of these
 	tests []testOutcome // outcomes of other tests (jgt, jge, jset) on the value
 }
 
@@ -104,7 +105,10 @@ func (fs facts) compact() facts {
 }
 
 // meet keeps what both a and b know.
-func meet(a, b facts) facts {
+// With sets false, two different values met make no fact (as in
+// libpcap's optimizer, whose power the "rejects all packets" refusal
+// must not exceed); *lost is then set.
+func meet(a, b facts, sets bool, lost *bool) facts {
 	out := facts{}
 	set := func(k int, f fact) { out = facts{&factNode{k, f, out.head}, out.n + 1} }
 	a.each(func(k int, fa fact) {
@@ -124,47 +128,66 @@ func meet(a, b facts) facts {
 		if len(common) > 0 {
 			set(k, fact{tests: common})
 		}
-		switch {
-		case fa.isEq && fb.isEq && fa.eq == fb.eq:
-			set(k, fact{isEq: true, eq: fa.eq, tests: common})
-		case !fa.isEq && !fb.isEq:
-			var n []uint32
-			for _, x := range fa.neq {
-				for _, y := range fb.neq {
-					if x == y {
-						n = append(n, x)
-						break
-					}
-				}
+		if v, ok := meetValue(fa, fb); ok {
+			if v.in != nil && !sets {
+				*lost = true
+				return
 			}
-			if len(n) > 0 {
-				set(k, fact{neq: n, tests: common})
-			}
-		case fa.isEq && !fb.isEq && !contains(fb.neq, fa.eq):
-			// a: v == e; b: v not in set. Both imply v != x for x in the
-			// set other than e.
-			var n []uint32
-			for _, x := range fb.neq {
-				if x != fa.eq {
-					n = append(n, x)
-				}
-			}
-			if len(n) > 0 {
-				set(k, fact{neq: n, tests: common})
-			}
-		case !fa.isEq && fb.isEq && !contains(fa.neq, fb.eq):
-			var n []uint32
-			for _, x := range fa.neq {
-				if x != fb.eq {
-					n = append(n, x)
-				}
-			}
-			if len(n) > 0 {
-				set(k, fact{neq: n, tests: common})
-			}
+			v.tests = common
+			set(k, v)
 		}
 	})
 	return out
+}
+
+// meetValue is what both fa and fb say of the value itself (their
+// tests aside): ok is false when that is nothing.
+func meetValue(fa, fb fact) (fact, bool) {
+	members := func(f fact) []uint32 {
+		if f.isEq {
+			return []uint32{f.eq}
+		}
+		return f.in
+	}
+	ma, mb := members(fa), members(fb)
+	switch {
+	case fa.isEq && fb.isEq && fa.eq == fb.eq:
+		return fact{isEq: true, eq: fa.eq}, true
+	case ma != nil && mb != nil:
+		// One of a's values or one of b's.
+		u := append([]uint32(nil), ma...)
+		for _, x := range mb {
+			if !contains(u, x) {
+				u = append(u, x)
+			}
+		}
+		if len(u) > maxNeq {
+			return fact{}, false
+		}
+		return fact{in: u}, true
+	case ma != nil || mb != nil:
+		// One of some values, or none of others: none of the others
+		// that are not among the values.
+		m, neq := ma, fb.neq
+		if m == nil {
+			m, neq = mb, fa.neq
+		}
+		var n []uint32
+		for _, x := range neq {
+			if !contains(m, x) {
+				n = append(n, x)
+			}
+		}
+		return fact{neq: n}, len(n) > 0
+	default:
+		var n []uint32
+		for _, x := range fa.neq {
+			if contains(fb.neq, x) {
+				n = append(n, x)
+			}
+		}
+		return fact{neq: n}, len(n) > 0
+	}
 }
 
 func contains(s []uint32, v uint32) bool {
@@ -195,6 +218,10 @@ type optimizer struct {
 	// blocks (cleared by each).
 	repl []*block
 	ord  *orderBuf
+	// sets lets threading know that a value is one of several (after
+	// paths that tested it against different constants meet); lostSets
+	// says that a threading without sets met such paths.
+	sets, lostSets bool
 }
 
 const keyNone = -1
@@ -212,6 +239,11 @@ func optimize(g *graph, entry *block) (*block, bool) {
 	entry = o.mergeIdentical(entry)
 	if isReject(entry) {
 		return entry, true
+	}
+	if o.lostSets {
+		// Thread again, knowing which values a value can be.
+		o.sets = true
+		entry = o.mergeIdentical(o.threadAndCollapse(entry))
 	}
 	entry, settled := o.settle(entry)
 	if settled {
@@ -412,6 +444,16 @@ func outcome(b *block, f fact) (taken, known bool) {
 		}
 		return false, false
 	}
+	if f.in != nil {
+		// Known if every value the fact allows decides it alike.
+		taken, _ = outcome(b, fact{isEq: true, eq: f.in[0]})
+		for _, v := range f.in[1:] {
+			if t, _ := outcome(b, fact{isEq: true, eq: v}); t != taken {
+				return false, false
+			}
+		}
+		return taken, true
+	}
 	if op == jmpJEQ && contains(f.neq, b.k) {
 		return false, true
 	}
@@ -440,6 +482,21 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 	if taken {
 		return in.with(k, fact{isEq: true, eq: b.k, tests: cur.tests})
 	}
+	if cur.in != nil {
+		var rest []uint32
+		for _, v := range cur.in {
+			if v != b.k {
+				rest = append(rest, v)
+			}
+		}
+		if len(rest) == 1 {
+			return in.with(k, fact{isEq: true, eq: rest[0], tests: cur.tests})
+		}
+		if len(rest) == len(cur.in) {
+			return in
+		}
+		return in.with(k, fact{in: rest, tests: cur.tests})
+	}
 	if cur.isEq || len(cur.neq) >= maxNeq || o.repeated[k] == manyTests || contains(cur.neq, b.k) {
 		return in
 	}
@@ -458,7 +515,7 @@ func (o *optimizer) thread(entry *block) *block {
 			return // nothing is tested there
 		}
 		if has[b.id] {
-			in[b.id] = meet(in[b.id], f)
+			in[b.id] = meet(in[b.id], f, o.sets, &o.lostSets)
 			return
 		}
 		has[b.id] = true
