@@ -52,7 +52,7 @@ func newCompileCmd(s *streams) *cobra.Command {
 		ef      ebpfFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "compile [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] EXPR...",
+		Use:   "compile [-d|-dd|-ddd] [-O] [--compact] [-y LINKTYPE] [-s SNAPLEN] [-F FILE] EXPR...",
 		Short: "Compile a filter expression and print the program (like tcpdump -d)",
 		Long: `Compile a tcpdump filter expression into classic BPF and print the program
 as tcpdump -d (the default), -dd or -ddd does. The words of EXPR are joined

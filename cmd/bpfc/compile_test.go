@@ -30,6 +30,7 @@ func TestCompileCmd(t *testing.T) {
 		{"file", []string{"compile", "-F", file}, exitOK, "jeq      #0x11", ""},
 		{"empty accepts all", []string{"compile"}, exitOK, "(000) ret      #262144\n", ""},
 		{"no optimizer", []string{"compile", "-O", "tcp and tcp"}, exitOK, "(004) ldh      [12]", ""},
+		{"compact", []string{"compile", "--compact", "tcp dst port 25"}, exitOK, "(011) ldh      [x + 16]\n(012) jeq      #0x19            jt 13\tjf 14\n(013) ret      #262144\n(014) ret      #0\n", ""},
 		{"unknown link type", []string{"compile", "-y", "NOPE", "ip"}, exitUsage, "", `unknown link type "NOPE"`},
 		{"bad expression", []string{"compile", "tcp port"}, exitError, "", "bpfc: 1:9: expected a port number or service name after 'port', found end of input\n  tcp port\n          ^\n"},
 		{"refused for the link type", []string{"compile", "-y", "RAW", "ether host 1:2:3:4:5:6"}, exitError, "", "ethernet addresses supported only on"},
