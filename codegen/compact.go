@@ -11,8 +11,9 @@ package codegen
 // goes into the fragment test, whose other branch rejects. It costs the
 // instructions moved on the other branch, which is why only Compact does
 // it, and only where it saves a `ja`. Code that can fail (a load past the
-// end of a short packet rejects it) moves only above a reject.
-func (g *graph) hoistX(entry *block) {
+// end of a short packet rejects it) moves only above a reject. It
+// reports whether it moved any.
+func (g *graph) hoistX(entry *block) bool {
 	order := g.walker().layout(entry)
 	n := len(g.blocks)
 	counts := zeroed(&g.scr.i32, 2*n)
@@ -84,6 +85,7 @@ func (g *graph) hoistX(entry *block) {
 	if moved {
 		g.ord.stale = true
 	}
+	return moved
 }
 
 // onlySetsX reports whether code is not empty and writes X and nothing

@@ -60,7 +60,7 @@ type Options struct {
 	// 1-1023"), IPv6 sets X to 40 and runs IPv4's tests, which load
 	// through X, instead of its own copy. That costs IPv6 packets one
 	// instruction, and IPv4 fragments one. Without Compact, a program
-	// longer than MaxLength is compiled again with it.
+	// longer than MaxLength is compacted when that can make it shorter.
 	Compact bool
 }
 
@@ -95,12 +95,6 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		return nil, ErrRejectsAll
 	}
 	g, raw, err := c.build(p, snap, opts)
-	if errors.Is(err, ErrTooLong) && !opts.Compact && !opts.NoOptimize {
-		// Too long as it is: try it compact, which costs some packets
-		// an instruction but fits more in the limit.
-		opts.Compact = true
-		g, raw, err = c.build(p, snap, opts)
-	}
 	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRules(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
@@ -130,7 +124,7 @@ func (c *compiler) build(p pred, snap uint32, opts Options) (*graph, []bpf.RawIn
 			return nil, nil, ErrRejectsAll
 		}
 		if opts.Compact {
-			entry = compact(g, entry)
+			entry, _ = compact(g, entry)
 		}
 	}
 	limit := opts.MaxLength
@@ -138,6 +132,13 @@ func (c *compiler) build(p pred, snap uint32, opts Options) (*graph, []bpf.RawIn
 		limit = cbpf.MaxInstructions
 	}
 	raw, err := linearize(g, entry, limit)
+	if errors.Is(err, ErrTooLong) && !opts.Compact && !opts.NoOptimize {
+		// Too long as it is: try it compact, which costs some packets
+		// an instruction but fits more in the limit.
+		if e, changed := compact(g, entry); changed {
+			raw, err = linearize(g, e, limit)
+		}
+	}
 	if err != nil {
 		g.release()
 		g = nil

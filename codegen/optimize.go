@@ -261,17 +261,18 @@ func optimize(g *graph, entry *block) (*block, bool) {
 // compact is what Options.Compact adds to the optimization of the graph
 // from entry: it shares transport tests between IPv6 and IPv4, merges
 // what that leaves identical, and hoists the X loads it leaves alone in
-// blocks of their own.
-func compact(g *graph, entry *block) *block {
-	if g.shareTransport(entry) {
+// blocks of their own. It returns the entry and whether it changed
+// anything.
+func compact(g *graph, entry *block) (*block, bool) {
+	shared := g.shareTransport(entry)
+	if shared {
 		n := len(g.blocks)
 		o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
 			codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
 		entry = o.mergeIdentical(entry)
 		g.scr.codes = o.codes[:0]
 	}
-	g.hoistX(entry)
-	return entry
+	return entry, g.hoistX(entry) || shared
 }
 
 // threadAndCollapse threads jumps and collapses the tests it leaves with
@@ -741,10 +742,10 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 		// the value it had on entry to b: a value of its own, which b's
 		// successors may find in it still.
 		if inA[b.id] == 0 {
-			inA[b.id] = vn.of(valueExpr{op: opEntry, k: uint32(b.id), a: 1})
+			inA[b.id] = entryValue(b, false)
 		}
 		if inX[b.id] == 0 {
-			inX[b.id] = vn.of(valueExpr{op: opEntry, k: uint32(b.id), x: 1})
+			inX[b.id] = entryValue(b, true)
 		}
 		a, x := vn.trackRegs(b, inA[b.id], inX[b.id])
 		if len(b.stmts) != n {
@@ -770,9 +771,16 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	return dropped
 }
 
-// opEntry is the op of the valueExpr for what a register holds on
-// entry to a block whose predecessors leave different values in it.
-const opEntry = 0xffff
+// entryValue is the value number of what A (or X) holds on entry to b
+// when b's predecessors leave different values in it: a negative
+// number, of its own, that needs no interning.
+func entryValue(b *block, x bool) vnum {
+	n := -2*vnum(b.id) - 1
+	if x {
+		n--
+	}
+	return n
+}
 
 // A vnum numbers a value a register can hold: equal numbers, equal
 // values. 0 is unknown.

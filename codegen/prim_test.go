@@ -282,7 +282,7 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 					entry, _ = optimize(g, entry)
 				}
 				if compacted {
-					entry = compact(g, entry)
+					entry, _ = compact(g, entry)
 				}
 				ours, err := linearize(g, entry, cbpf.MaxInstructions)
 				if err != nil {
