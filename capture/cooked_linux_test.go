@@ -28,8 +28,10 @@ func TestKernelProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, lt := range []cbpf.LinkType{cbpf.LinkLinuxSLL2, cbpf.LinkLinuxSLL} {
-		for _, expr := range []string{"", "ip", "udp port 53", "arp or ip6", "tcp[tcpflags] & tcp-syn != 0", "inbound", "outbound", "host 10.0.0.3 and not udp", "icmp"} {
-			p, err := bpfc.Compile(expr, bpfc.WithLinkType(lt))
+		for i, expr := range []string{"", "ip", "udp port 53", "arp or ip6", "tcp[tcpflags] & tcp-syn != 0", "inbound", "outbound", "host 10.0.0.3 and not udp", "icmp",
+			"port 53", "tcp port 22 or udp dst portrange 1-1023"} {
+			// The last two compact: IPv6 reads its ports through X.
+			p, err := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.WithCompact(i >= 9))
 			if err != nil {
 				t.Fatalf("%v %q: %v", lt, expr, err)
 			}
