@@ -185,6 +185,16 @@ func loadMaskEq(size int, l loc, mask, v uint32) pred {
 	if mask == sizeMask(size) {
 		return loadEq(size, l, v)
 	}
+	// A mask of the low bytes only tests the last bytes of the field: a
+	// narrower load of them needs the same packet length.
+	switch {
+	case size == 4 && mask <= 0xff:
+		return loadMaskEq(1, l.add(3), mask, v)
+	case size == 4 && mask <= 0xffff:
+		return loadMaskEq(2, l.add(2), mask, v)
+	case size == 2 && mask <= 0xff:
+		return loadMaskEq(1, l.add(1), mask, v)
+	}
 	return maskTest(l.load(size), mask, v)
 }
 
