@@ -117,6 +117,7 @@ type scratch struct {
 	u8      []uint8
 	ptrs    []*block
 	facts   []facts
+	nodes   nodeArena
 	bools   []bool
 	vnums   []vnum
 	vals    []valueExpr
@@ -132,6 +133,7 @@ type scratch struct {
 func (s *scratch) release() {
 	clear(s.ptrs[:cap(s.ptrs)])
 	clear(s.facts[:cap(s.facts)])
+	s.nodes.reset()
 	clear(s.codes[:cap(s.codes)])
 	clear(s.kept[:cap(s.kept)])
 }

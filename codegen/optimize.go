@@ -71,13 +71,47 @@ func (fs facts) get(k int) (fact, bool) {
 	return fact{}, false
 }
 
-// with returns fs with k's fact set to f.
-func (fs facts) with(k int, f fact) facts {
-	out := facts{&factNode{k, f, fs.head}, fs.n + 1}
+// with returns fs with k's fact set to f, in a node from a.
+func (fs facts) with(k int, f fact, a *nodeArena) facts {
+	out := facts{a.node(k, f, fs.head), fs.n + 1}
 	if out.n > maxFacts {
-		out = out.compact()
+		out = out.compact(a)
 	}
 	return out
+}
+
+// nodeArena is where the fact lists of one optimization are allocated:
+// chunks of nodes, kept in the graph's scratch from one compilation to
+// the next, so that threading allocates nothing per fact.
+type nodeArena struct {
+	chunks    [][]factNode
+	cur, next int
+}
+
+func (a *nodeArena) node(k int, f fact, next *factNode) *factNode {
+	for a.cur < len(a.chunks) && a.next == len(a.chunks[a.cur]) {
+		a.cur++
+		a.next = 0
+	}
+	if a.cur == len(a.chunks) {
+		n := 64
+		if len(a.chunks) > 0 {
+			n = 2 * len(a.chunks[len(a.chunks)-1])
+		}
+		a.chunks = append(a.chunks, make([]factNode, n))
+	}
+	nd := &a.chunks[a.cur][a.next]
+	a.next++
+	*nd = factNode{k, f, next}
+	return nd
+}
+
+// reset makes the arena's nodes free, and drops what they point to.
+func (a *nodeArena) reset() {
+	for i := 0; i <= a.cur && i < len(a.chunks); i++ {
+		clear(a.chunks[i])
+	}
+	a.cur, a.next = 0, 0
 }
 
 // each calls fn with the newest fact of each key.
@@ -98,9 +132,9 @@ func (fs facts) each(fn func(k int, f fact)) {
 	}
 }
 
-func (fs facts) compact() facts {
+func (fs facts) compact(a *nodeArena) facts {
 	var out facts
-	fs.each(func(k int, f fact) { out = facts{&factNode{k, f, out.head}, out.n + 1} })
+	fs.each(func(k int, f fact) { out = facts{a.node(k, f, out.head), out.n + 1} })
 	return out
 }
 
@@ -108,9 +142,9 @@ func (fs facts) compact() facts {
 // With sets false, two different values met make no fact (as in
 // libpcap's optimizer, whose power the "rejects all packets" refusal
 // must not exceed); *lost is then set.
-func meet(a, b facts, sets bool, lost *bool) facts {
+func meet(a, b facts, sets bool, lost *bool, arena *nodeArena) facts {
 	out := facts{}
-	set := func(k int, f fact) { out = facts{&factNode{k, f, out.head}, out.n + 1} }
+	set := func(k int, f fact) { out = facts{arena.node(k, f, out.head), out.n + 1} }
 	a.each(func(k int, fa fact) {
 		fb, ok := b.get(k)
 		if !ok {
@@ -478,10 +512,10 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 			return in
 		}
 		cur.tests = append(append([]testOutcome(nil), cur.tests...), testOutcome{op, b.k, taken})
-		return in.with(k, cur)
+		return in.with(k, cur, &o.scr.nodes)
 	}
 	if taken {
-		return in.with(k, fact{isEq: true, eq: b.k, tests: cur.tests})
+		return in.with(k, fact{isEq: true, eq: b.k, tests: cur.tests}, &o.scr.nodes)
 	}
 	if cur.in != nil {
 		var rest []uint32
@@ -491,18 +525,18 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 			}
 		}
 		if len(rest) == 1 {
-			return in.with(k, fact{isEq: true, eq: rest[0], tests: cur.tests})
+			return in.with(k, fact{isEq: true, eq: rest[0], tests: cur.tests}, &o.scr.nodes)
 		}
 		if len(rest) == len(cur.in) {
 			return in
 		}
-		return in.with(k, fact{in: rest, tests: cur.tests})
+		return in.with(k, fact{in: rest, tests: cur.tests}, &o.scr.nodes)
 	}
 	if cur.isEq || len(cur.neq) >= maxNeq || o.repeated[k] == manyTests || contains(cur.neq, b.k) {
 		return in
 	}
 	cur.neq = append(append([]uint32(nil), cur.neq...), b.k)
-	return in.with(k, cur)
+	return in.with(k, cur, &o.scr.nodes)
 }
 
 // thread performs jump threading over the graph from entry, in
@@ -516,7 +550,7 @@ func (o *optimizer) thread(entry *block) *block {
 			return // nothing is tested there
 		}
 		if has[b.id] {
-			in[b.id] = meet(in[b.id], f, o.sets, &o.lostSets)
+			in[b.id] = meet(in[b.id], f, o.sets, &o.lostSets, &o.scr.nodes)
 			return
 		}
 		has[b.id] = true
