@@ -34,6 +34,7 @@ type corpusProgram struct {
 type corpusStats struct {
 	exprs   int // expressions libpcap accepts, over all captures
 	refused int // of them, those bpfc refuses (the golden test's business)
+	compact int // of the others, those whose compact program differs (tested too)
 }
 
 // corpusPrograms compiles every expression of testdata/golden for its
@@ -81,17 +82,30 @@ func corpusProgramsStats(t testing.TB) ([]corpusProgram, corpusStats) {
 				st.refused++ // the golden test's business (802.11 known gaps)
 				continue
 			}
-			raw, err := p.Raw()
+			add := func(p *cbpf.Program, label string, count int) {
+				raw, err := p.Raw()
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := fmt.Sprint(raw)
+				if i, ok := seen[key]; ok {
+					out[i].n += count
+					return
+				}
+				seen[key] = len(out)
+				out = append(out, corpusProgram{expr: expr + label, prog: p, cap: c, name: name, n: count})
+			}
+			add(p, "", 1)
+			// The compact program too, where it differs (IPv6 reads its
+			// ports through X): counted as programs, not as expressions.
+			small, err := bpfc.Compile(expr, bpfc.WithLinkType(lt), bpfc.WithSnaplen(c.Snaplen), bpfc.WithResolver(noHosts{}), bpfc.ForSavefile(c.Order), bpfc.WithCompact(true))
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s %q: only the compact compile fails: %v", name, expr, err)
 			}
-			key := fmt.Sprint(raw)
-			if i, ok := seen[key]; ok {
-				out[i].n++
-				continue
+			if small.String() != p.String() {
+				st.compact++
+				add(small, " (compact)", 0)
 			}
-			seen[key] = len(out)
-			out = append(out, corpusProgram{expr: expr, prog: p, cap: c, name: name, n: 1})
 		}
 		f.Close()
 		if err := sc.Err(); err != nil {
@@ -130,7 +144,7 @@ func (f *formStats) skip(cp corpusProgram, i int, pkt []byte, skb bool, err erro
 }
 
 // TestKernelCorpus is the acceptance test: every distinct program of the
-// golden corpus, translated in both forms, is accepted by the verifier
+// golden corpus (default and compact), translated in both forms, is accepted by the verifier
 // and gives, in a kernel test run, the interpreter's verdict on every
 // packet of its capture. The skb form runs as a TC classifier (a socket
 // filter's test run starts at layer 3) and must return the classic
@@ -165,8 +179,8 @@ func TestKernelCorpus(t *testing.T) {
 			names = append(names, cp.name)
 		}
 	}
-	t.Logf("%d expressions libpcap accepts on their capture, %d refused by bpfc; %d compile to %d distinct programs; %d expression×packet cases (%d program×packet)",
-		st.exprs, st.refused, exprs, len(progs), pkts, progPkts)
+	t.Logf("%d expressions libpcap accepts on their capture, %d refused by bpfc; %d compile to %d distinct programs (with the compact programs of %d); %d expression×packet cases (%d program×packet)",
+		st.exprs, st.refused, exprs, len(progs), st.compact, pkts, progPkts)
 	var mu sync.Mutex
 	report := 0
 	fail := func(format string, args ...any) {
