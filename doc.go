@@ -39,7 +39,17 @@
 // too), parser.ErrLimit, codegen.ErrRefused (libpcap refuses the
 // primitive for the link type), codegen.ErrRejectsAll (the optimizer
 // proved that no packet can match), codegen.ErrTooLong (over the
-// kernel's 4096 instructions).
+// kernel's 4096 instructions, even compacted).
+//
+// # Length and speed
+//
+// The optimizer makes programs that run no more instructions than
+// libpcap's on any packet, and are about 5 % shorter. WithCompact trades
+// some of that speed for length: IPv6 runs IPv4's port tests after `ldx
+// #40` instead of its own copy, one instruction more for those IPv6
+// packets, and programs about 10 % shorter than libpcap's. A program too
+// long for the kernel is compacted by itself. WithMaxLength lifts the
+// limit for programs that will be translated to eBPF.
 //
 // # Concurrency
 //
