@@ -61,6 +61,8 @@ type Options struct {
 	// through X, instead of its own copy. That costs IPv6 packets one
 	// instruction, and IPv4 fragments one. Without Compact, a program
 	// longer than MaxLength is compacted when that can make it shorter.
+	// Compact works on the optimized program: with NoOptimize it does
+	// nothing.
 	Compact bool
 }
 
