@@ -41,7 +41,7 @@ func regroup(p pred) pred {
 	case pNot:
 		return not(regroup(q.x))
 	case pOr:
-		terms := flattenOr(p, nil)
+		terms := flattenOr(p, make([]pred, 0, countOr(p)))
 		for _, t := range terms {
 			if !movable(t) {
 				out := pred(pFalse)
@@ -160,6 +160,20 @@ func regroupOrNeeded(terms []pred) bool {
 func jeqLeaf(t pred) (pTest, bool) {
 	q, ok := t.(pTest)
 	return q, ok && q.jop == clsJMP|jmpJEQ|srcK
+}
+
+// countOr is how many terms flattenOr makes of p: a slice of that
+// capacity takes them without growing.
+func countOr(p pred) int {
+	n := 1
+	for {
+		q, ok := p.(pOr)
+		if !ok {
+			return n
+		}
+		n += countOr(q.b)
+		p = q.a
+	}
 }
 
 func flattenOr(p pred, out []pred) []pred {
@@ -290,7 +304,11 @@ func splitAnd(t pred) (head, rest pred, ok bool) {
 
 // expandOr flattens the disjunctions inside terms.
 func expandOr(terms []pred) []pred {
-	var out []pred
+	n := 0
+	for _, t := range terms {
+		n += countOr(t)
+	}
+	out := make([]pred, 0, n)
 	for _, t := range terms {
 		out = flattenOr(t, out)
 	}
