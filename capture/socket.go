@@ -44,7 +44,9 @@ var (
 )
 
 // Direction says which packets of an interface a capture sees, as
-// tcpdump's -Q.
+// tcpdump's -Q. A packet sent on the loopback interface ("lo", alone or
+// in "any") is seen once, as received, as libpcap shows it: Out sees
+// nothing there.
 type Direction int
 
 // Directions.

@@ -36,6 +36,10 @@ type Socket struct {
 	ring    *ring
 	name    string
 	ifindex int
+	// loIndex is the index of the namespace's loopback interface "lo"
+	// (0 if it has none): a packet sent on it comes back as received,
+	// so the sent copy is dropped, as libpcap does.
+	loIndex uint32
 	lt      cbpf.LinkType
 	cooked  bool
 	cfg     Config
@@ -122,6 +126,7 @@ func Open(name string, cfg *Config) (*Socket, error) {
 			return nil, err
 		}
 	}
+	s.loIndex = s.loopbackIndex()
 	r, err := newRing(s.fd, c.BlockSize, c.NumBlocks, int(c.BlockTimeout/time.Millisecond))
 	if err != nil {
 		return nil, s.errorf("%w", err)
@@ -196,6 +201,15 @@ func (s *Socket) lookup() error {
 	}
 	s.lt, s.cooked = linkTypeOf(ifr.Uint16()) // sa_family of ifr_hwaddr
 	return nil
+}
+
+// loopbackIndex returns the index of the interface "lo", or 0.
+func (s *Socket) loopbackIndex() uint32 {
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil || unix.IoctlIfreq(s.fd, unix.SIOCGIFINDEX, ifr) != nil {
+		return 0
+	}
+	return ifr.Uint32()
 }
 
 // Interface returns the name of the interface captured on.
@@ -435,6 +449,9 @@ func (s *Socket) packet(off int) bool {
 	sll := h[tpHdrLen:]
 	pkttype := sll[10]
 	switch {
+	case pkttype == pktOutgoing && s.loIndex != 0 && ne.Uint32(sll[4:]) == s.loIndex:
+		// Sent on the loopback interface: it is received there too.
+		return false
 	case s.cfg.Direction == In && pkttype == pktOutgoing,
 		s.cfg.Direction == Out && pkttype != pktOutgoing:
 		return false
