@@ -16,8 +16,8 @@ package codegen
 func (g *graph) hoistX(entry *block) bool {
 	order := g.walker().layout(entry)
 	n := len(g.blocks)
-	counts := zeroed(&g.scr.i32, 2*n)
-	preds, jas := counts[:n], counts[n:]
+	counts := zeroed(&g.scr.i32, 4*n)
+	preds, jas := counts[:n], counts[n:2*n]
 	for _, b := range order {
 		if b.ret {
 			continue
@@ -54,23 +54,25 @@ func (g *graph) hoistX(entry *block) bool {
 			break
 		}
 	}
+	// Leave one unconditional block to fall through to each target,
+	// unless one that cannot move does: IPv6's ldx #40 (which costs the
+	// IPv6 packets that go elsewhere nothing where it is), or else the
+	// last. keep[t] is the candidate left, +1 (negated for an ldx #k).
+	movable, keep := counts[2*n:3*n], counts[3*n:]
+	for i, h := range cands {
+		t := h.b.jt.id
+		movable[t]++
+		switch {
+		case h.b.stmts[0].op == clsLDX|modeIMM && keep[t] >= 0:
+			keep[t] = -int32(i + 1)
+		case keep[t] >= 0:
+			keep[t] = int32(i + 1)
+		}
+	}
 	moved := false
 	for i, h := range cands {
 		t := h.b.jt
-		// Leave one unconditional block to fall through to t, unless one
-		// that cannot move does: IPv6's ldx #40, which costs IPv6 packets
-		// that go elsewhere nothing where it is, or else the last.
-		var mine []int
-		keep := -1
-		for j, o := range cands {
-			if o.b.jt == t {
-				mine = append(mine, j)
-				if keep < 0 && o.b.stmts[0].op == clsLDX|modeIMM {
-					keep = j
-				}
-			}
-		}
-		if int(jas[t.id]) == len(mine) && (keep == i || keep < 0 && mine[len(mine)-1] == i) {
+		if jas[t.id] == movable[t.id] && (keep[t.id] == int32(i+1) || keep[t.id] == -int32(i+1)) {
 			continue
 		}
 		p := h.p
