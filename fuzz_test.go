@@ -30,6 +30,7 @@ var fuzzTargets = []struct {
 	{"RAW", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkRaw), bpfc.WithNetmask(0xffffff00)}},
 	{"IPV6 -s 96", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkIPv6), bpfc.WithSnaplen(96)}},
 	{"NULL -r", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkNull), bpfc.ForSavefile(binary.BigEndian)}},
+	{"LINUX_SLL --compact", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkLinuxSLL), bpfc.WithCompact(true)}},
 }
 
 // fuzzResolver resolves every name, deterministically and without the
