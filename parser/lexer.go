@@ -198,20 +198,24 @@ func scan(s string) (lexer.TokenType, int) {
 			typ = tokKW(k)
 		}
 	}
-	if n := matchMAC(s); n > best || (n == best && typ == 0) {
-		best, typ = n, tokEID
-	}
-	if n := matchN(s); n > best || (n == best && typ == 0) {
-		best, typ = n, tokNum
-	}
-	if n := matchHID(s); n > best || (n == best && typ == 0) {
-		best, typ = n, tokHID
-	}
-	if n := matchV6(s); n > best || (n == best && typ == 0) {
-		best, typ = n, tokHID6
-	}
-	if n := matchBadMAC(s); n > best || (n == best && typ == 0) {
-		best, typ = n, tokBadEID
+	// Every form but a name starts with a hex digit (or, for an IPv6
+	// address, an x): most words ("tcp", "port", "host") are none.
+	if isHex(c) || c == 'x' || c == 'X' {
+		if n := matchMAC(s); n > best || (n == best && typ == 0) {
+			best, typ = n, tokEID
+		}
+		if n := matchN(s); n > best || (n == best && typ == 0) {
+			best, typ = n, tokNum
+		}
+		if n := matchHID(s); n > best || (n == best && typ == 0) {
+			best, typ = n, tokHID
+		}
+		if n := matchV6(s); n > best || (n == best && typ == 0) {
+			best, typ = n, tokHID6
+		}
+		if n := matchBadMAC(s); n > best || (n == best && typ == 0) {
+			best, typ = n, tokBadEID
+		}
 	}
 	if typ == 0 {
 		if _, ok := LookupConstant(s[:idLen]); ok {
