@@ -57,9 +57,11 @@ var (
 	graphGen  atomic.Uint64
 )
 
-// maxPooled is the most blocks a graph may hold to go back to the pool:
-// the memory of a huge filter's graph is left to the garbage collector.
-const maxPooled = 4096
+// maxPooled is the most blocks a graph may hold to go back to the pool
+// (a list of 1,600 hosts makes about 10,000): the memory of a huge
+// filter's graph is left to the garbage collector. (The pool itself is
+// emptied by the collector, so a pooled graph is not kept for long.)
+const maxPooled = 1 << 14
 
 func newGraph(snaplen uint32) *graph {
 	g, _ := graphPool.Get().(*graph)
