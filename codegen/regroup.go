@@ -230,6 +230,9 @@ func regroupOr(terms []pred) pred {
 	}
 	var ebuf [8]entry
 	order := ebuf[:0]
+	if len(terms) > len(ebuf) {
+		order = make([]entry, 0, len(terms))
+	}
 	var index hashIndex // of groups
 	find := func(leaf bool, head pred) *group {
 		h := predHash(head)
@@ -266,6 +269,9 @@ func regroupOr(terms []pred) pred {
 	}
 	var obuf [8]pred
 	out := obuf[:0]
+	if len(order) > len(obuf) {
+		out = make([]pred, 0, len(order))
+	}
 	for _, e := range order {
 		if e.group < 0 {
 			out = append(out, e.test)
