@@ -258,3 +258,31 @@ func ipv6Header(nh byte) []byte {
 	b[7] = 64
 	return b
 }
+
+// TestSetRepeats: a value named again in a long disjunction changes
+// nothing, small sets (kept in the order of first appearance) and large
+// ones (trees) alike.
+func TestSetRepeats(t *testing.T) {
+	for _, n := range []int{5, 20, 40, 300} {
+		var once, twice []string
+		for i := range n {
+			once = append(once, fmt.Sprintf("port %d", 7*(i+1)))
+		}
+		twice = append(twice, once...)
+		for i := n - 1; i >= 0; i -= 3 {
+			twice = append(twice[:i+1], append([]string{once[i/2]}, twice[i+1:]...)...)
+		}
+		twice = append(twice, once[0], once[n-1])
+		a, err := bpfc.Compile(strings.Join(once, " or "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := bpfc.Compile(strings.Join(twice, " or "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() {
+			t.Errorf("%d ports: repeating some changes the program:\n%s\nvs\n%s", n, a, b)
+		}
+	}
+}
