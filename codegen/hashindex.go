@@ -11,13 +11,16 @@ type hashIndex struct {
 	hashes []uint64
 	prev   []int32 // once last is made
 	last   map[uint64]int32
+	// hint is how many entries the caller expects: the map is made for
+	// that many, not grown to it.
+	hint int
 }
 
 const hashIndexLinear = 16
 
-// reset empties x, keeping its memory.
-func (x *hashIndex) reset() {
-	x.hashes, x.prev, x.last = x.hashes[:0], x.prev[:0], nil
+// reset empties x, keeping its memory, for about hint entries.
+func (x *hashIndex) reset(hint int) {
+	x.hashes, x.prev, x.last, x.hint = x.hashes[:0], x.prev[:0], nil, hint
 }
 
 // find returns the first entry found with hash h for which same is
@@ -56,7 +59,7 @@ func (x *hashIndex) add(h uint64) int {
 		x.prev = append(x.prev, prev)
 		x.last[h] = int32(n)
 	case len(x.hashes) > hashIndexLinear:
-		x.last = make(map[uint64]int32, 2*len(x.hashes))
+		x.last = make(map[uint64]int32, max(2*len(x.hashes), x.hint))
 		x.prev = x.prev[:0]
 		for i, hh := range x.hashes {
 			prev, ok := x.last[hh]

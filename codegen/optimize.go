@@ -267,7 +267,7 @@ func optimize(g *graph, entry *block) (*block, bool) {
 	n := len(g.blocks)
 	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
 		codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
-	o.codeIdx.reset()
+	o.codeIdx.reset(n)
 	defer func() { g.scr.codes = o.codes[:0] }()
 	entry = o.threadAndCollapse(entry)
 	entry = o.mergeIdentical(entry)
@@ -708,7 +708,7 @@ func selfContainedTarget(b *block) bool {
 func (o *optimizer) mergeIdentical(entry *block) *block {
 	kept := o.scr.kept[:0] // the blocks kept so far, found through idx
 	idx := &o.scr.keptIdx
-	idx.reset()
+	idx.reset(o.n)
 	entry = o.replaceUp(entry, func(b *block) *block {
 		h := signature(b)
 		if i := idx.find(h, func(i int) bool { return sameBlock(kept[i], b) }); i >= 0 {
@@ -764,7 +764,7 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	regs := zeroed(&o.scr.vnums, 2*o.n)
 	inA, inX := regs[:o.n], regs[o.n:]
 	reached := zeroed(&o.scr.bools, o.n)
-	vn := valueNumbers{list: zeroed(&o.scr.vals, 8)[:0]}
+	vn := valueNumbers{list: zeroed(&o.scr.vals, 8)[:0], hint: 2 * o.n}
 	defer func() { o.scr.vals = vn.list[:0] }()
 	dropped := false
 	for _, b := range order {
@@ -833,6 +833,7 @@ type valueExpr struct {
 type valueNumbers struct {
 	list []valueExpr
 	m    map[valueExpr]vnum
+	hint int // how many values to make the map for
 }
 
 func (vn *valueNumbers) of(e valueExpr) vnum {
@@ -851,7 +852,7 @@ func (vn *valueNumbers) of(e valueExpr) vnum {
 	}
 	vn.list = append(vn.list, e)
 	if len(vn.list) > 32 {
-		vn.m = make(map[valueExpr]vnum, 2*len(vn.list))
+		vn.m = make(map[valueExpr]vnum, max(2*len(vn.list), vn.hint))
 		for i, x := range vn.list {
 			vn.m[x] = vnum(i + 1)
 		}
