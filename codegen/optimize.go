@@ -267,7 +267,7 @@ func optimize(g *graph, entry *block) (*block, bool) {
 	n := len(g.blocks)
 	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
 		codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
-	o.codeIdx.reset(n)
+	o.codeIdx.reset(0)
 	defer func() { g.scr.codes = o.codes[:0] }()
 	entry = o.threadAndCollapse(entry)
 	entry = o.mergeIdentical(entry)
@@ -764,7 +764,7 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	regs := zeroed(&o.scr.vnums, 2*o.n)
 	inA, inX := regs[:o.n], regs[o.n:]
 	reached := zeroed(&o.scr.bools, o.n)
-	vn := valueNumbers{list: zeroed(&o.scr.vals, 8)[:0], hint: 2 * o.n}
+	vn := valueNumbers{list: zeroed(&o.scr.vals, 8)[:0], hint: o.n}
 	defer func() { o.scr.vals = vn.list[:0] }()
 	dropped := false
 	for _, b := range order {
