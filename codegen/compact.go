@@ -124,20 +124,6 @@ func onlySetsX(code []stmt) (canFail, ok bool) {
 func (g *graph) shareTransport(entry *block) bool {
 	order := g.walker().layout(entry)
 	n := len(g.blocks)
-	live := zeroed(&g.scr.bools, n)
-	// Backwards: a block reads X on entry if it does before writing it,
-	// or if a successor does and it leaves X alone.
-	for i := len(order) - 1; i >= 0; i-- {
-		b := order[i]
-		if b.ret {
-			continue
-		}
-		r, w := xUse(b.stmts)
-		if !w && b.jop&srcX != 0 {
-			r = true
-		}
-		live[b.id] = r || !w && (live[b.jt.id] || live[b.jf.id])
-	}
 	// IPv4 roots, by their first load through X.
 	type key struct {
 		op uint16
@@ -155,6 +141,20 @@ func (g *graph) shareTransport(entry *block) bool {
 	}
 	if roots == nil {
 		return false
+	}
+	live := zeroed(&g.scr.bools, n)
+	// Backwards: a block reads X on entry if it does before writing it,
+	// or if a successor does and it leaves X alone.
+	for i := len(order) - 1; i >= 0; i-- {
+		b := order[i]
+		if b.ret {
+			continue
+		}
+		r, w := xUse(b.stmts)
+		if !w && b.jop&srcX != 0 {
+			r = true
+		}
+		live[b.id] = r || !w && (live[b.jt.id] || live[b.jf.id])
 	}
 	shared := false
 	tried := 0

@@ -264,10 +264,7 @@ const keyNone = -1
 // whether the passes that libpcap's optimizer also makes found that the
 // expression rejects every packet (which libpcap refuses).
 func optimize(g *graph, entry *block) (*block, bool) {
-	n := len(g.blocks)
-	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
-		codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
-	o.codeIdx.reset(0)
+	o := newOptimizer(g)
 	defer func() { g.scr.codes = o.codes[:0] }()
 	entry = o.threadAndCollapse(entry)
 	entry = o.mergeIdentical(entry)
@@ -300,13 +297,21 @@ func optimize(g *graph, entry *block) (*block, bool) {
 func compact(g *graph, entry *block) (*block, bool) {
 	shared := g.shareTransport(entry)
 	if shared {
-		n := len(g.blocks)
-		o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
-			codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
-		entry = o.mergeIdentical(entry)
-		g.scr.codes = o.codes[:0]
+		// (The blocks shareTransport made are new: the tables are sized
+		// for them.)
+		entry = newOptimizer(g).mergeIdentical(entry)
 	}
 	return entry, g.hoistX(entry) || shared
+}
+
+// newOptimizer makes the optimizer of g, its tables sized for g's blocks
+// and taken from g's scratch.
+func newOptimizer(g *graph) *optimizer {
+	n := len(g.blocks)
+	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
+		codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
+	o.codeIdx.reset(0)
+	return o
 }
 
 // threadAndCollapse threads jumps and collapses the tests it leaves with
@@ -817,7 +822,8 @@ func entryValue(b *block, x bool) vnum {
 }
 
 // A vnum numbers a value a register can hold: equal numbers, equal
-// values. 0 is unknown.
+// values. 0 is unknown; a negative number is what a register held on
+// entry to a block (entryValue).
 type vnum int32
 
 // valueExpr is how a value is computed: a load (of the packet, a constant
