@@ -119,4 +119,3 @@ func sllHdr(typ uint16) []byte {
 	h[14], h[15] = byte(typ>>8), byte(typ)
 	return h
 }
-
