@@ -138,26 +138,27 @@ func (c *compiler) isisPDU(types []uint32) pred {
 // DECnet routing headers, with and without padding. libpcap compares the
 // little-endian address in network order, so the value is byte-swapped.
 //
-// libpcap tests the forms short, padded short, long, padded long; bpfc
-// tests the two unpadded forms first, so that both test the flag byte
-// already loaded, and the padded forms then test one halfword loaded
-// once: 4 instructions fewer for each direction, and fewer run. The order
-// of the terms of an "or" matters only through the loads that fail on a
-// cut packet, and here it does not: the forms exclude each other (a
-// padded header's first byte is 0x81, whose low bits are 1, neither 2
-// nor 6), and each address load needs more bytes than the padded forms'
-// flag load, so a packet refused for being short is refused either way.
+// libpcap tests the forms short, padded short, long, padded long, each
+// as "flags match and address matches", one after the other. bpfc tests
+// the two unpadded forms first, so that both test the flag byte already
+// loaded, and the padded forms then test one halfword loaded once: 4
+// instructions fewer for each direction. And once a form's flags match,
+// its address decides (pIf): the others are not tried. Both are the same
+// filter as libpcap's, cut packets included: the forms exclude each
+// other (a padded header's first byte is 0x81, whose low bits are 1,
+// neither 2 nor 6), so no other form can match once one's flags do; and
+// each address load needs more bytes than the padded forms' flag load,
+// so a packet refused for being short is refused either way.
 func (c *compiler) decnetHost(d parser.Dir, addr uint16) pred {
 	v := uint32(addr>>8 | addr<<8)
 	pl := c.offLinkPayload
 	one := func(sh, lh uint32) func() pred {
 		return func() pred {
-			return and(c.netProto(etherDECnet), or(
-				and(loadMaskEq(1, pl.add(2), 0x07, 0x02), loadEq(2, pl.add(2+sh), v)),
-				and(loadMaskEq(1, pl.add(2), 0x07, 0x06), loadEq(2, pl.add(2+lh), v)),
-				and(loadMaskEq(2, pl.add(2), 0xff07, 0x8102), loadEq(2, pl.add(2+1+sh), v)),
-				and(loadMaskEq(2, pl.add(2), 0xff07, 0x8106), loadEq(2, pl.add(2+1+lh), v)),
-			))
+			return and(c.netProto(etherDECnet),
+				pIf{loadMaskEq(1, pl.add(2), 0x07, 0x02), loadEq(2, pl.add(2+sh), v),
+					pIf{loadMaskEq(1, pl.add(2), 0x07, 0x06), loadEq(2, pl.add(2+lh), v),
+						pIf{loadMaskEq(2, pl.add(2), 0xff07, 0x8102), loadEq(2, pl.add(2+1+sh), v),
+							and(loadMaskEq(2, pl.add(2), 0xff07, 0x8106), loadEq(2, pl.add(2+1+lh), v))}}})
 		}
 	}
 	return dirPred(d, one(3, 15), one(1, 7))
