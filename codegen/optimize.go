@@ -281,12 +281,15 @@ func optimize(g *graph, entry *block) (*block, bool) {
 		// Settled tests may leave others decided on their new paths.
 		entry = o.threadAndCollapse(entry)
 	}
-	if !o.dropRedundantLoads(entry) && !settled {
-		return entry, false
+	if o.dropRedundantLoads(entry) || settled {
+		// Without their reloads, or with tests settled, blocks may now be
+		// identical: merge again.
+		entry = o.mergeIdentical(entry)
 	}
-	// Without their reloads, or with tests settled, blocks may now be
-	// identical: merge again.
-	return o.mergeIdentical(entry), false
+	if o.shareTails(entry) {
+		entry = o.mergeIdentical(entry)
+	}
+	return entry, false
 }
 
 // compact is what Options.Compact adds to the optimization of the graph

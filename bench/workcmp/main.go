@@ -9,8 +9,12 @@
 // more instructions in total, the ratio of instructions executed per
 // packet (pooled over all packets, and the geometric mean of the
 // per-expression ratios), a table per link type, the worst cases, and
-// what it skipped and why. Both programs must also agree on every
-// packet's verdict; it lists the expressions where they do not.
+// what it skipped and why, the packets on which bpfc runs more
+// instructions (a balanced tree of tests, or tests in another order, can
+// cost some packets more while costing the capture less), and the
+// expressions whose bpfc program is longer than libpcap's. Both
+// programs must also agree on every packet's verdict; it lists the
+// expressions where they do not.
 //
 // It runs tcpdump (libpcap 1.10.3 here) once per expression, in
 // parallel. Run from the module root:
@@ -65,6 +69,7 @@ type result struct {
 	lenOurs    int
 	lenRef     int
 	mismatches int // packets where the verdicts differ
+	worse      int // packets on which bpfc runs more instructions
 }
 
 // compact is the -compact flag.
@@ -227,6 +232,9 @@ func compare(j job, f *testpcap.File, tcpdump string) result {
 		vr, nr := refVM.RunCount(rec.Data, int(rec.Orig), meta)
 		r.ours += int64(no)
 		r.ref += int64(nr)
+		if no > nr {
+			r.worse++
+		}
 		if (vo == 0) != (vr == 0) {
 			r.mismatches++
 		}
@@ -253,6 +261,7 @@ func report(results []result, files map[string]*testpcap.File, verbose bool) {
 	type agg struct {
 		n, fewer, equal, more int
 		ours, ref             int64
+		worse, worseExprs     int
 		logSum                float64
 		logN                  int
 	}
@@ -287,6 +296,10 @@ func report(results []result, files map[string]*testpcap.File, verbose bool) {
 			}
 			a.ours += r.ours
 			a.ref += r.ref
+			a.worse += r.worse
+			if r.worse > 0 {
+				a.worseExprs++
+			}
 			if r.ours > 0 && r.ref > 0 {
 				a.logSum += math.Log(float64(r.ours) / float64(r.ref))
 				a.logN++
@@ -320,6 +333,18 @@ func report(results []result, files map[string]*testpcap.File, verbose bool) {
 		p := float64(r.packets)
 		fmt.Printf("%-5s %-9s %7.2f vs %7.2f  (len %4d vs %4d)  %s\n", tag, r.lt,
 			float64(r.ours)/p, float64(r.ref)/p, r.lenOurs, r.lenRef, r.expr)
+	}
+	for _, r := range compared {
+		if r.worse > 0 {
+			fmt.Printf("more instructions on %d of %d packets: %-9s %s\n", r.worse, r.packets, r.lt, r.expr)
+		}
+	}
+	longer := 0
+	for _, r := range compared {
+		if r.lenOurs > r.lenRef {
+			longer++
+			fmt.Printf("longer program, %d instructions against %d: %-9s %s\n", r.lenOurs, r.lenRef, r.lt, r.expr)
+		}
 	}
 	for _, r := range mismatched {
 		fmt.Printf("VERDICTS DIFFER on %d of %d packets: %-9s %s\n", r.mismatches, r.packets, r.lt, r.expr)
@@ -363,6 +388,9 @@ func report(results []result, files map[string]*testpcap.File, verbose bool) {
 		fmt.Printf("  %5d  %s\n", skips[k], k)
 	}
 	fmt.Printf("bpfc executes fewer instructions in total on %d, equal on %d, more on %d\n", total.fewer, total.equal, total.more)
+	fmt.Printf("packets on which bpfc executes more instructions than libpcap: %d of %d runs (in %d expressions)\n",
+		total.worse, allPackets, total.worseExprs)
+	fmt.Printf("programs longer than libpcap's: %d of %d\n", longer, total.n)
 	fmt.Printf("instructions executed per packet, bpfc / libpcap: %.3f pooled (%d / %d), %.3f geometric mean over expressions\n",
 		float64(total.ours)/float64(total.ref), total.ours, total.ref, math.Exp(total.logSum/float64(max(total.logN, 1))))
 	if len(mismatched) > 0 {
