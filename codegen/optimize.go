@@ -256,6 +256,9 @@ type optimizer struct {
 	// paths that tested it against different constants meet); lostSets
 	// says that a threading without sets met such paths.
 	sets, lostSets bool
+	// full lets threading decide all that its facts tell (see outcome);
+	// lostFull says that a threading without it left such a test.
+	full, lostFull bool
 }
 
 const keyNone = -1
@@ -271,8 +274,14 @@ func optimize(g *graph, entry *block) (*block, bool) {
 	if isReject(entry) {
 		return entry, true
 	}
-	if o.lostSets {
-		// Thread again, knowing which values a value can be.
+	// From here on, threading decides all that its facts tell: the
+	// refusal above must be no stronger than libpcap's (which accepts
+	// "ip and isis", a program that keeps nothing), the program no longer
+	// than it needs to be.
+	o.full = true
+	if o.lostSets || o.lostFull {
+		// Thread again, knowing all that the facts tell, and which
+		// values a value can be.
 		o.sets = true
 		entry = o.mergeIdentical(o.threadAndCollapse(entry))
 	}
@@ -471,27 +480,36 @@ func selfContained(code []stmt) bool {
 
 // outcome evaluates the test of b from what f knows: known is false when
 // it cannot tell.
-func outcome(b *block, f fact) (taken, known bool) {
+//
+// Without full, it decides only what libpcap's optimizer decides: a test
+// made before on the path (same comparison, same constant), or a jeq
+// after a jeq of the same value with another constant was taken. With
+// full, a value known to be a constant decides any comparison with a
+// constant too (jgt #0x5dc after jeq #0x800 was taken), and a value
+// known to be one of a few constants decides what they all decide.
+func outcome(b *block, f fact, full bool) (taken, known bool) {
 	op := b.jop & 0xf0
 	if f.isEq {
 		v := f.eq
-		switch op {
-		case jmpJEQ:
+		switch {
+		case op == jmpJEQ:
 			return v == b.k, true
-		case jmpJGT:
+		case !full:
+		case op == jmpJGT:
 			return v > b.k, true
-		case jmpJGE:
+		case op == jmpJGE:
 			return v >= b.k, true
-		case jmpJSET:
+		case op == jmpJSET:
 			return v&b.k != 0, true
+		default:
+			return false, false
 		}
-		return false, false
 	}
-	if f.in != nil {
+	if f.in != nil && full {
 		// Known if every value the fact allows decides it alike.
-		taken, _ = outcome(b, fact{isEq: true, eq: f.in[0]})
+		taken, _ = outcome(b, fact{isEq: true, eq: f.in[0]}, true)
 		for _, v := range f.in[1:] {
-			if t, _ := outcome(b, fact{isEq: true, eq: v}); t != taken {
+			if t, _ := outcome(b, fact{isEq: true, eq: v}, true); t != taken {
 				return false, false
 			}
 		}
@@ -506,6 +524,16 @@ func outcome(b *block, f fact) (taken, known bool) {
 		}
 	}
 	return false, false
+}
+
+// outcome is outcome(b, f, o.full), noting in o.lostFull a test that
+// only full would decide.
+func (o *optimizer) outcome(b *block, f fact) (taken, known bool) {
+	taken, known = outcome(b, f, o.full)
+	if !known && !o.full && !o.lostFull {
+		_, o.lostFull = outcome(b, f, true)
+	}
+	return taken, known
 }
 
 // edgeFacts returns what is known after b's test on its true or false edge.
@@ -618,7 +646,7 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 		if !ok {
 			return t, f
 		}
-		taken, known := outcome(t, fk)
+		taken, known := o.outcome(t, fk)
 		if !known {
 			return t, f
 		}
@@ -690,7 +718,7 @@ func (o *optimizer) subsumes(b *block) *block {
 			continue
 		}
 		fk, _ := o.edgeFacts(facts{}, b, side).get(k)
-		taken, known := outcome(y, fk)
+		taken, known := o.outcome(y, fk)
 		if !known {
 			continue
 		}
