@@ -41,8 +41,13 @@ func (c *compiler) host4(d parser.Dir, addr, mask uint32) pred {
 		}
 		return f(d)
 	}
+	ip := perProto(func(d parser.Dir) pred { return c.ipHost(d, addr, mask) })
+	if c.mplsDepth > 0 {
+		// Under MPLS, libpcap looks for the address in IPv4 alone.
+		return ip
+	}
 	return or(
-		perProto(func(d parser.Dir) pred { return c.ipHost(d, addr, mask) }),
+		ip,
 		perProto(func(d parser.Dir) pred { return c.arpHost(etherARP, d, addr, mask) }),
 		perProto(func(d parser.Dir) pred { return c.arpHost(etherRARP, d, addr, mask) }),
 	)

@@ -24,7 +24,8 @@ func (c *compiler) etherAddr() bool {
 		c.notYet()
 		return false
 	}
-	if c.link.macs == nil {
+	// After pppoes, the link layer is PPP's, which has no addresses.
+	if c.link.macs == nil || c.pppoe {
 		c.fail(errNoEtherAddr)
 		return false
 	}
@@ -52,7 +53,7 @@ func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 		if c.link.partial != "" {
 			return c.notYet()
 		}
-		if c.link.macs == nil {
+		if c.link.macs == nil || c.pppoe {
 			return c.fail(errNotBroadcast)
 		}
 		return c.etherHost(parser.DirDst, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
@@ -74,7 +75,7 @@ func (c *compiler) multicast(p parser.Proto) pred {
 		if c.link.partial != "" {
 			return c.notYet()
 		}
-		if c.link.macs == nil {
+		if c.link.macs == nil || c.pppoe {
 			return c.fail(errNoMulticast)
 		}
 		return cmp(abs(c.link.macs.dst).load(1), cmpSet, 1)
