@@ -127,6 +127,8 @@ type scratch struct {
 	codeIdx hashIndex
 	kept    []*block
 	keptIdx hashIndex
+	links   []*block // shareTails's chains
+	u64     []uint64
 	ints    []int
 	out     []bpf.RawInstruction
 }
@@ -138,6 +140,7 @@ func (s *scratch) release() {
 	s.nodes.reset()
 	clear(s.codes[:cap(s.codes)])
 	clear(s.kept[:cap(s.kept)])
+	clear(s.links[:cap(s.links)])
 }
 
 // zeroed returns (*buf)[:n] cleared, growing *buf when it is too short.

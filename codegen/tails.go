@@ -26,10 +26,8 @@ func (o *optimizer) shareTails(entry *block) bool {
 	order := o.ord.layout(entry)
 	n := o.n
 	// (The passes that use these buffers too are over, or start afresh.)
-	ints := zeroed(&o.scr.ints, 4*n)
-	preds, first, chain, next := ints[:n], ints[n:2*n], ints[2*n:3*n], ints[3*n:3*n]
-	tails := o.scr.kept[:0]
-	defer func() { o.scr.kept = tails[:0] }()
+	ints := zeroed(&o.scr.ints, 2*n)
+	preds, chain := ints[:n], ints[n:]
 	for _, b := range order {
 		if b.ret {
 			continue
@@ -42,47 +40,97 @@ func (o *optimizer) shareTails(entry *block) bool {
 	isTest := func(b *block) bool {
 		return !b.ret && b.jop == clsJMP|jmpJEQ|srcK && b.jt != b.jf
 	}
-	// The code-less tests that a tail can be made of, by the block their
-	// false branch goes to: first[id] is the first one's index in tails,
-	// +1, and next[i] the next one's, +1.
-	for _, b := range order {
-		if isTest(b) && len(b.stmts) == 0 {
-			tails = append(tails, b)
-			next = append(next, first[b.jf.id])
-			first[b.jf.id] = len(tails)
+	// How many code-less tests have each constant and pair of branches
+	// (counted when a chain is first found): a chain can end in tests
+	// made elsewhere only if one of them has the constant and true
+	// branch of one of its links and goes on to the chain's exit.
+	var counts hashCounts
+	count := func() {
+		m := 0
+		for _, b := range order {
+			if isTest(b) && len(b.stmts) == 0 {
+				m++
+			}
+		}
+		counts = newHashCounts(&o.scr.u64, m)
+		for _, b := range order {
+			if isTest(b) && len(b.stmts) == 0 {
+				counts.add(tailHash(b.k, b.jt, b.jf))
+			}
 		}
 	}
-	if len(tails) < 2 {
-		return false
-	}
-	// chain[id] is the number of the chain a link belongs to, from 1;
-	// frozen marks the blocks that a reordered chain ends in, which must
-	// stay as they are.
-	frozen := zeroed(&o.scr.bools, n)
-	var links []*block
-	type pair struct {
-		k  uint32
-		jt *block
-	}
-	var pairs, moved []pair
-	changed := false
-	id := 0
+	// The chains, in layout order: their links one after the other in
+	// links, chain i's from ends[i-1] to ends[i]; chain[id] is the
+	// number of the chain a link belongs to, from 1.
+	links := o.scr.links[:0]
+	defer func() { o.scr.links = links[:0] }()
+	var ends []int
 	for _, h := range order {
 		if !isTest(h) || chain[h.id] != 0 {
 			continue
 		}
-		links = links[:0]
-		for l := h.jf; isTest(l) && len(l.stmts) == 0 && preds[l.id] == 1 && chain[l.id] == 0; l = l.jf {
+		start := len(links)
+		var l *block
+		for l = h.jf; isTest(l) && len(l.stmts) == 0 && preds[l.id] == 1 && chain[l.id] == 0; l = l.jf {
 			links = append(links, l)
+			chain[l.id] = len(ends) + 1
 		}
-		if len(links) < 2 {
+		some := false // a test elsewhere that the last link could be
+		if m := len(links) - start; m >= 2 && m <= maxChain && counts.slots == nil {
+			count()
+		}
+		for _, k := range links[start:] {
+			if counts.slots == nil {
+				break
+			}
+			// (The last link itself is one of those counted for it.)
+			if c := counts.count(tailHash(k.k, k.jt, l)); c >= 2 || c == 1 && k.jf != l {
+				some = true
+				break
+			}
+		}
+		if m := len(links) - start; m < 2 || m > maxChain || !some {
+			for _, l := range links[start:] {
+				chain[l.id] = 0
+			}
+			links = links[:start]
 			continue
 		}
-		id++
+		ends = append(ends, len(links))
+	}
+	if len(ends) == 0 {
+		return false
+	}
+	// The code-less tests that a chain's tail can be made of, found by
+	// their constant and their branches.
+	type pair struct {
+		k  uint32
+		jt *block
+	}
+	tails := o.scr.kept[:0]
+	defer func() { o.scr.kept = tails[:0] }()
+	idx := &o.scr.keptIdx
+	idx.reset(0)
+	for _, b := range order {
+		if isTest(b) && len(b.stmts) == 0 {
+			tails = append(tails, b)
+			idx.add(tailHash(b.k, b.jt, b.jf))
+		}
+	}
+	// frozen marks the blocks that a reordered chain ends in, which must
+	// stay as they are.
+	frozen := zeroed(&o.scr.bools, n)
+	var pairs, moved []pair
+	changed := false
+	for c := range ends {
+		id := c + 1
+		chainLinks := links[:ends[c]]
+		if c > 0 {
+			chainLinks = links[ends[c-1]:ends[c]]
+		}
 		pairs = pairs[:0]
 		skip := false
-		for _, l := range links {
-			chain[l.id] = id
+		for _, l := range chainLinks {
 			skip = skip || frozen[l.id]
 			for _, p := range pairs {
 				skip = skip || p.k == l.k
@@ -96,23 +144,25 @@ func (o *optimizer) shareTails(entry *block) bool {
 		// chains' (or of no chain) whose constant and true branch a link
 		// of this chain has: they are the tail this chain can end in.
 		moved = moved[:0]
-		at := links[len(links)-1].jf
+		at := chainLinks[len(chainLinks)-1].jf
 	walk:
 		for {
-			for i := first[at.id]; i != 0; i = next[i-1] {
-				t := tails[i-1]
-				if chain[t.id] == id {
+			for j, p := range pairs {
+				if p.jt == nil {
+					continue // used
+				}
+				i := idx.find(tailHash(p.k, p.jt, at), func(i int) bool {
+					t := tails[i]
+					return t.k == p.k && t.jt == p.jt && t.jf == at && chain[t.id] != id
+				})
+				if i < 0 {
 					continue
 				}
-				for j, p := range pairs {
-					if p.jt != nil && p.k == t.k && p.jt == t.jt {
-						moved = append(moved, p)
-						pairs[j].jt = nil // used
-						frozen[t.id] = true
-						at = t
-						continue walk
-					}
-				}
+				moved = append(moved, p)
+				pairs[j].jt = nil
+				frozen[tails[i].id] = true
+				at = tails[i]
+				continue walk
 			}
 			break
 		}
@@ -125,15 +175,15 @@ func (o *optimizer) shareTails(entry *block) bool {
 		i := 0
 		for _, p := range pairs {
 			if p.jt != nil {
-				links[i].k, links[i].jt = p.k, p.jt
+				chainLinks[i].k, chainLinks[i].jt = p.k, p.jt
 				i++
 			}
 		}
 		for j := len(moved) - 1; j >= 0; j-- {
-			links[i].k, links[i].jt = moved[j].k, moved[j].jt
+			chainLinks[i].k, chainLinks[i].jt = moved[j].k, moved[j].jt
 			i++
 		}
-		for _, l := range links {
+		for _, l := range chainLinks {
 			frozen[l.id] = true
 		}
 		changed = true
@@ -143,3 +193,54 @@ func (o *optimizer) shareTails(entry *block) bool {
 	}
 	return changed
 }
+
+// maxChain is the longest chain whose links shareTails reorders: the
+// checks and the walk cost the square of its length.
+const maxChain = 64
+
+// pairHash hashes a test's constant and true branch; tailHash its false
+// branch too.
+func pairHash(k uint32, jt *block) uint64 {
+	const prime = 1099511628211
+	h := (uint64(k) ^ 14695981039346656037) * prime
+	return (h ^ uint64(jt.id)) * prime
+}
+
+func tailHash(k uint32, jt, jf *block) uint64 {
+	return (pairHash(k, jt) ^ uint64(jf.id)<<20) * 1099511628211
+}
+
+// hashCounts counts hashes (with false positives, which only cost
+// shareTails a look): open addressing over a buffer kept between
+// compilations. A slot holds the hash's top 48 bits and its count.
+type hashCounts struct{ slots []uint64 }
+
+// newHashCounts returns an empty table for about n hashes, in *buf.
+func newHashCounts(buf *[]uint64, n int) hashCounts {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	return hashCounts{zeroed(buf, size)}
+}
+
+func (c hashCounts) slot(h uint64) int {
+	key := h&^0xffff | 1<<16 // never 0, the empty slot
+	m := uint64(len(c.slots) - 1)
+	for i := (h >> 16) & m; ; i = (i + 1) & m {
+		if s := c.slots[i]; s == 0 || s&^0xffff == key {
+			if s == 0 {
+				c.slots[i] = key
+			}
+			return int(i)
+		}
+	}
+}
+
+func (c hashCounts) add(h uint64) {
+	if i := c.slot(h); c.slots[i]&0xffff != 0xffff {
+		c.slots[i]++
+	}
+}
+
+func (c hashCounts) count(h uint64) int { return int(c.slots[c.slot(h)] & 0xffff) }
