@@ -90,18 +90,35 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	orig, regrouped := p, false
 	if !opts.NoOptimize && regroupNeeded(p) {
-		p = regroup(p)
+		p, regrouped = regroup(p), true
 	}
-	if !opts.NoOptimize && p == pFalse {
+	// The refusal must be libpcap's: where regrouping or the optimizer
+	// finds that nothing matches, the expression is refused only if the
+	// first round of the optimizer finds it on the expression as written,
+	// as libpcap's does ("ip and arp"); otherwise the program keeps
+	// nothing ("(tcp or udp) and icmp", which libpcap compiles).
+	libpcapRejects := func() bool {
+		if c, ok := orig.(pConst); ok && !bool(c) {
+			return true
+		}
+		g := newGraph(snap)
+		defer g.release()
+		return rejectsAll(g, g.lower(orig, g.accept, g.reject))
+	}
+	if !opts.NoOptimize && p == pFalse && libpcapRejects() {
 		return nil, ErrRejectsAll
 	}
-	g, raw, err := c.build(p, snap, opts)
+	g, raw, err := c.build(p, snap, opts, p != pFalse)
+	if errors.Is(err, ErrRejectsAll) && regrouped && !libpcapRejects() {
+		g, raw, err = c.build(p, snap, opts, false)
+	}
 	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRules(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
 		g.release()
-		g, raw, err = c.build(pSeq{genevePrologue(), p}, snap, opts)
+		g, raw, err = c.build(pSeq{genevePrologue(), p}, snap, opts, false)
 	}
 	if err != nil {
 		return nil, err
@@ -115,13 +132,13 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 // lays them out. The instructions are the graph's (see linearize): the
 // caller releases the graph once it has copied them; on an error, build
 // has released it.
-func (c *compiler) build(p pred, snap uint32, opts Options) (*graph, []bpf.RawInstruction, error) {
+func (c *compiler) build(p pred, snap uint32, opts Options, refuse bool) (*graph, []bpf.RawInstruction, error) {
 	g := newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
 		var rejectsAll bool
 		entry, rejectsAll = optimize(g, entry)
-		if rejectsAll {
+		if rejectsAll && refuse {
 			g.release()
 			return nil, nil, ErrRejectsAll
 		}

@@ -269,8 +269,7 @@ const keyNone = -1
 func optimize(g *graph, entry *block) (*block, bool) {
 	o := newOptimizer(g)
 	defer func() { g.scr.codes = o.codes[:0] }()
-	entry = o.threadAndCollapse(entry)
-	entry = o.mergeIdentical(entry)
+	entry = o.firstRound(entry)
 	if isReject(entry) {
 		return entry, true
 	}
@@ -299,6 +298,23 @@ func optimize(g *graph, entry *block) (*block, bool) {
 		entry = o.mergeIdentical(entry)
 	}
 	return entry, false
+}
+
+// firstRound is the optimizer's first round, the passes that libpcap's
+// optimizer also makes, with its rules for deciding tests: after it, a
+// graph that is the reject return is what libpcap refuses as "rejects
+// all packets".
+func (o *optimizer) firstRound(entry *block) *block {
+	return o.mergeIdentical(o.threadAndCollapse(entry))
+}
+
+// rejectsAll reports whether libpcap's optimizer would find that the
+// graph from entry rejects every packet (the first round's verdict). It
+// changes the graph.
+func rejectsAll(g *graph, entry *block) bool {
+	o := newOptimizer(g)
+	defer func() { g.scr.codes = o.codes[:0] }()
+	return isReject(o.firstRound(entry))
 }
 
 // compact is what Options.Compact adds to the optimization of the graph
@@ -639,6 +655,9 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 			return t, f
 		}
 		if t.jt == t.jf {
+			if o.keepsLoads(t) {
+				return t, f
+			}
 			t = t.jt
 			continue
 		}
@@ -669,10 +688,45 @@ func (o *optimizer) collapse(entry *block) *block {
 			return nil
 		}
 		if b.jt == b.jf && selfContainedTarget(b.jt) {
+			if o.keepsLoads(b) {
+				// The test goes, its code stays.
+				b.jop, b.k = clsJMP|jmpJA, 0
+				return nil
+			}
 			return b.jt
 		}
 		return o.subsumes(b)
 	})
+}
+
+// keepsLoads reports whether the test of b, whose branches meet, must
+// keep its code when it goes: after the first round of threading, which
+// decides only what libpcap's optimizer decides, branches that meet
+// because of a decision libpcap would not make must not drop loads that
+// libpcap's program makes. A load past the end of a short packet rejects
+// it, in libpcap's program as in bpfc's. (Where both branches reject,
+// the load changes nothing.)
+func (o *optimizer) keepsLoads(b *block) bool {
+	return o.full && !isReject(b.jt) && mayFail(b.stmts)
+}
+
+// mayFail reports whether code can end the program: a load from the
+// packet (past its end), or a division by X (by zero).
+func mayFail(code []stmt) bool {
+	for _, s := range code {
+		switch s.op & 0x07 {
+		case clsLD, clsLDX:
+			switch s.op & 0xe0 {
+			case modeABS, modeIND, modeMSH:
+				return true
+			}
+		case clsALU:
+			if op := s.op & 0xf0; s.op&srcX != 0 && (op == aluDIV || op == aluMOD) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // replaceUp walks the blocks from the returns up: it points each block's

@@ -1,0 +1,116 @@
+package codegen_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/codegen"
+	"github.com/bpfc/bpfc/parser"
+)
+
+func compileEN10MB(t *testing.T, expr string) (*cbpf.Program, error) {
+	t.Helper()
+	e, err := parser.Parse(expr)
+	if err == nil {
+		e, err = parser.Resolve(context.Background(), e, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codegen.Compile(e, codegen.Options{LinkType: cbpf.LinkEN10MB})
+}
+
+// TestRejectsAllLikeLibpcap checks that "expression rejects all packets"
+// is refused where libpcap 1.10.3 refuses it, and only there: bpfc's
+// regrouping and its later threading see contradictions that libpcap's
+// optimizer does not, and libpcap compiles those expressions into a
+// program that keeps nothing (tcpdump -d, 2026-12-01). bpfc then
+// compiles them to `ret #0`. Before the refusal followed the first round
+// of the optimizer on the expression as written, each accepted case here
+// was refused.
+func TestRejectsAllLikeLibpcap(t *testing.T) {
+	for _, tc := range []struct {
+		expr    string
+		refused bool
+	}{
+		{"ip and ip6", true},
+		{"tcp and udp", true},
+		{"ip and arp", true},
+		{"(tcp or udp) and icmp", true},
+		{"ip and isis", false},
+		{"vrrp and atalk", false},
+		{"(esp and not l1) and llc", false},
+		{"((not host 127.0.0.1 and ip) and llc)", false},
+		{"(icmp and l1)", false},
+		{"(icmp[icmptype] = icmp-echo and ((atalk or proto 6) and not pim))", false},
+	} {
+		t.Run(tc.expr, func(t *testing.T) {
+			p, err := compileEN10MB(t, tc.expr)
+			if tc.refused {
+				if !errors.Is(err, codegen.ErrRejectsAll) {
+					t.Fatalf("got %v, want ErrRejectsAll (libpcap refuses it)", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused (%v); libpcap compiles it", err)
+			}
+			vm, err := cbpf.NewVM(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// It keeps nothing: not the packets any of its primitives
+			// would keep either.
+			for _, pkt := range [][]byte{ipv4UDP(60), ipv6UDP(70), make([]byte, 60)} {
+				if v := vm.Run(pkt, len(pkt)); v != 0 {
+					t.Errorf("keeps a %d-byte packet", len(pkt))
+				}
+			}
+		})
+	}
+}
+
+// TestShortPacketKeepsLibpcapLoads checks that the optimizer does not
+// drop a load that libpcap's program makes, once a decision that only
+// bpfc makes leaves the load's test with both branches in one place: in
+// "udp port 123 or not (isis or dst host 8.8.8.8)", an IPv6 UDP packet
+// is kept whatever its ports, as libpcap's optimizer does not find (it
+// does not decide "isis" on an IPv6 packet), so libpcap's program loads
+// the port, and a packet cut before it is refused (tcpdump 4.99.3 on
+// tcpdump's en10mb.pcap, packet of 53 bytes). The whole packet is kept.
+func TestShortPacketKeepsLibpcapLoads(t *testing.T) {
+	p, err := compileEN10MB(t, "udp port 123 or not (isis or dst host 8.8.8.8)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := cbpf.NewVM(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := ipv6UDP(70)
+	if v := vm.Run(whole, len(whole)); v == 0 {
+		t.Error("the whole IPv6 UDP packet is refused")
+	}
+	cut := whole[:53]
+	if v := vm.Run(cut, len(whole)); v != 0 {
+		t.Error("the IPv6 UDP packet cut before its ports is kept; libpcap refuses it")
+	}
+}
+
+func ipv4UDP(n int) []byte {
+	p := make([]byte, n)
+	p[12], p[13] = 0x08, 0x00
+	p[14] = 0x45
+	p[23] = 17
+	return p
+}
+
+func ipv6UDP(n int) []byte {
+	p := make([]byte, n)
+	p[12], p[13] = 0x86, 0xdd
+	p[14] = 0x60
+	p[20] = 17
+	return p
+}
