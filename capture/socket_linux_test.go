@@ -112,10 +112,15 @@ func (c *collector) count() int {
 	return len(c.got)
 }
 
-// wait waits until n packets arrived (or a second passed), then a little
-// longer for any extra ones, and stops the reader.
-func (c *collector) wait(n int) [][]byte {
-	deadline := time.Now().Add(time.Second)
+// wait waits until n packets arrived (or 5 seconds passed), then a
+// little longer for any extra ones, and stops the reader. (Generous: the
+// machine may be busy with other packages' tests, and waiting longer
+// costs nothing when the packets come.)
+func (c *collector) wait(n int) [][]byte { return c.waitFor(n, 5*time.Second) }
+
+// waitFor is wait with a deadline of d.
+func (c *collector) waitFor(n int, d time.Duration) [][]byte {
+	deadline := time.Now().Add(d)
 	for c.count() < n && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -682,8 +687,9 @@ func TestLoopbackOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Wait for one more than expected: a second copy would show.
-			if got := len(c.wait(tc.want + 1)); got != tc.want {
+			// Wait for one more than expected: a second copy would show
+			// (for a second: the expected ones came long before).
+			if got := len(c.waitFor(tc.want+1, time.Second)); got != tc.want {
 				t.Errorf("captured %d, want %d", got, tc.want)
 			}
 		})
