@@ -259,6 +259,9 @@ type optimizer struct {
 	// full lets threading decide all that its facts tell (see outcome);
 	// lostFull says that a threading without it left such a test.
 	full, lostFull bool
+	// in is what the last threading knew on the way into each block,
+	// for collapse, which follows it.
+	in []facts
 }
 
 const keyNone = -1
@@ -596,6 +599,7 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 func (o *optimizer) thread(entry *block) *block {
 	order := o.ord.layout(entry)
 	in := zeroed(&o.scr.facts, o.n)
+	o.in = in
 	has := zeroed(&o.scr.bools, o.n)
 	addIn := func(b *block, f facts) {
 		if b.ret {
@@ -655,7 +659,7 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 			return t, f
 		}
 		if t.jt == t.jf {
-			if o.keepsLoads(t) {
+			if o.keepsLoads(t, f) {
 				return t, f
 			}
 			t = t.jt
@@ -688,7 +692,12 @@ func (o *optimizer) collapse(entry *block) *block {
 			return nil
 		}
 		if b.jt == b.jf && selfContainedTarget(b.jt) {
-			if o.keepsLoads(b) {
+			// (What threading knew on the way into b.)
+			var in facts
+			if b.id < len(o.in) {
+				in = o.in[b.id]
+			}
+			if o.keepsLoads(b, in) {
 				// The test goes, its code stays.
 				b.jop, b.k = clsJMP|jmpJA, 0
 				return nil
@@ -705,9 +714,18 @@ func (o *optimizer) collapse(entry *block) *block {
 // because of a decision libpcap would not make must not drop loads that
 // libpcap's program makes. A load past the end of a short packet rejects
 // it, in libpcap's program as in bpfc's. (Where both branches reject,
-// the load changes nothing.)
-func (o *optimizer) keepsLoads(b *block) bool {
-	return o.full && !isReject(b.jt) && mayFail(b.stmts)
+// the load changes nothing; where f, what is known on the way in, knows
+// of b's value, it was loaded before and cannot fail now.)
+func (o *optimizer) keepsLoads(b *block, f facts) bool {
+	if !o.full || isReject(b.jt) || !mayFail(b.stmts) {
+		return false
+	}
+	if k := o.valueKey(b); k >= 0 {
+		if _, ok := f.get(k); ok {
+			return false
+		}
+	}
+	return true
 }
 
 // mayFail reports whether code can end the program: a load from the
