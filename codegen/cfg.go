@@ -143,6 +143,20 @@ func (s *scratch) release() {
 	clear(s.links[:cap(s.links)])
 }
 
+// countPreds adds to preds, by block id, how many of the blocks of
+// order jump to each block (a block whose branches meet counts once).
+func countPreds[T int | int32](order []*block, preds []T) {
+	for _, b := range order {
+		if b.ret {
+			continue
+		}
+		preds[b.jt.id]++
+		if b.jf != b.jt {
+			preds[b.jf.id]++
+		}
+	}
+}
+
 // zeroed returns (*buf)[:n] cleared, growing *buf when it is too short.
 func zeroed[T any](buf *[]T, n int) []T {
 	if cap(*buf) < n {

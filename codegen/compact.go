@@ -18,14 +18,9 @@ func (g *graph) hoistX(entry *block) bool {
 	n := len(g.blocks)
 	counts := zeroed(&g.scr.i32, 4*n)
 	preds, jas := counts[:n], counts[n:2*n]
+	countPreds(order, preds)
 	for _, b := range order {
-		if b.ret {
-			continue
-		}
-		preds[b.jt.id]++
-		if b.jf != b.jt {
-			preds[b.jf.id]++
-		} else {
+		if !b.ret && b.jf == b.jt {
 			jas[b.jt.id]++
 		}
 	}
@@ -100,13 +95,8 @@ func onlySetsX(code []stmt) (canFail, ok bool) {
 		if s.op&0x07 != clsLDX {
 			return false, false
 		}
-		switch s.op & 0xe0 {
-		case modeIMM, modeMEM, modeLEN:
-		default:
-			canFail = true
-		}
 	}
-	return canFail, true
+	return mayFail(code), true
 }
 
 // shareTransport makes IPv6's copy of tests on the transport header use

@@ -94,31 +94,22 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if !opts.NoOptimize && regroupNeeded(p) {
 		p, regrouped = regroup(p), true
 	}
+	g, raw, rejected, err := c.build(p, snap, opts)
 	// The refusal must be libpcap's: where regrouping or the optimizer
 	// finds that nothing matches, the expression is refused only if the
 	// first round of the optimizer finds it on the expression as written,
 	// as libpcap's does ("ip and arp"); otherwise the program keeps
-	// nothing ("(tcp or udp) and icmp", which libpcap compiles).
-	libpcapRejects := func() bool {
-		if c, ok := orig.(pConst); ok && !bool(c) {
-			return true
-		}
-		g := newGraph(snap)
-		defer g.release()
-		return rejectsAll(g, g.lower(orig, g.accept, g.reject))
-	}
-	if !opts.NoOptimize && p == pFalse && libpcapRejects() {
+	// nothing ("(tcp or udp) and icmp", which libpcap compiles). Without
+	// regrouping, the optimizer's verdict is that first round's.
+	if err == nil && rejected && (!regrouped || libpcapRejects(orig, snap)) {
+		g.release()
 		return nil, ErrRejectsAll
-	}
-	g, raw, err := c.build(p, snap, opts, p != pFalse)
-	if errors.Is(err, ErrRejectsAll) && regrouped && !libpcapRejects() {
-		g, raw, err = c.build(p, snap, opts, false)
 	}
 	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRules(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
 		g.release()
-		g, raw, err = c.build(pSeq{genevePrologue(), p}, snap, opts, false)
+		g, raw, _, err = c.build(pSeq{genevePrologue(), p}, snap, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -128,20 +119,28 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	return prog, nil
 }
 
-// build lowers p into blocks, optimizes them unless told not to, and
-// lays them out. The instructions are the graph's (see linearize): the
-// caller releases the graph once it has copied them; on an error, build
-// has released it.
-func (c *compiler) build(p pred, snap uint32, opts Options, refuse bool) (*graph, []bpf.RawInstruction, error) {
+// libpcapRejects reports whether libpcap's optimizer would refuse p as
+// "rejects all packets": whether the optimizer's first round, which
+// decides what libpcap's decides, finds it so.
+func libpcapRejects(p pred, snap uint32) bool {
+	if k, ok := p.(pConst); ok {
+		return !bool(k)
+	}
 	g := newGraph(snap)
+	defer g.release()
+	return rejectsAll(g, g.lower(p, g.accept, g.reject))
+}
+
+// build lowers p into blocks, optimizes them unless told not to, and
+// lays them out; rejected says that the optimizer's first round found
+// that p rejects every packet (see optimize). The instructions are the
+// graph's (see linearize): the caller releases the graph once it has
+// copied them; on an error, build has released it.
+func (c *compiler) build(p pred, snap uint32, opts Options) (g *graph, raw []bpf.RawInstruction, rejected bool, err error) {
+	g = newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
-		var rejectsAll bool
-		entry, rejectsAll = optimize(g, entry)
-		if rejectsAll && refuse {
-			g.release()
-			return nil, nil, ErrRejectsAll
-		}
+		entry, rejected = optimize(g, entry)
 		if opts.Compact {
 			entry, _ = compact(g, entry)
 		}
@@ -150,7 +149,7 @@ func (c *compiler) build(p pred, snap uint32, opts Options, refuse bool) (*graph
 	if limit <= 0 {
 		limit = cbpf.MaxInstructions
 	}
-	raw, err := linearize(g, entry, limit)
+	raw, err = linearize(g, entry, limit)
 	if errors.Is(err, ErrTooLong) && !opts.Compact && !opts.NoOptimize {
 		// Too long as it is: try it compact, which costs some packets
 		// an instruction but fits more in the limit.
@@ -169,7 +168,7 @@ func (c *compiler) build(p pred, snap uint32, opts Options, refuse bool) (*graph
 		}
 		err = fmt.Errorf("%w (protochain is unrolled %d headers deep; a smaller depth makes it shorter)", err, depth)
 	}
-	return g, raw, err
+	return g, raw, rejected, err
 }
 
 // notYet refuses what a link type supported only in part does not do yet.

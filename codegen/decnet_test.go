@@ -1,11 +1,9 @@
 package codegen
 
 import (
-	"context"
 	"testing"
 
 	"github.com/bpfc/bpfc/cbpf"
-	"github.com/bpfc/bpfc/parser"
 )
 
 // TestDECnetHostAgainstLibpcap checks "decnet [src|dst] host" against
@@ -38,13 +36,6 @@ func TestDECnetHostAgainstLibpcap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := parser.Parse(tc.expr)
-			if err == nil {
-				e, err = parser.Resolve(context.Background(), e, nil)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
 			pl := len(tc.hdr)
 			// Where the four forms (short and long, each with and without
 			// the padding byte) keep the destination and the source
@@ -53,14 +44,7 @@ func TestDECnetHostAgainstLibpcap(t *testing.T) {
 			places := [][]int{{}, {3}, {4}, {9}, {10}, {5}, {6}, {17}, {18}, {3, 5}, {4, 6}, {9, 17}, {10, 18}}
 			for _, o := range []Options{{}, {Compact: true}, {NoOptimize: true}} {
 				o.LinkType = lt
-				p, err := Compile(e, o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ours, err := p.Raw()
-				if err != nil {
-					t.Fatal(err)
-				}
+				ours := compileRaw(t, tc.expr, o)
 				if !o.NoOptimize && len(ours) > len(theirs) {
 					t.Errorf("%+v: %d instructions, libpcap %d", o, len(ours), len(theirs))
 				}

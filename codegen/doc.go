@@ -17,8 +17,11 @@
 // test and turns equality tests of one value into set tests (balanced jgt
 // trees for large sets, regroup.go); on blocks it threads jumps past
 // tests whose outcome is known on the edge, removes tests whose branches
-// meet, merges identical blocks and drops loads of values a register
-// already holds (optimize.go). Options.Compact adds passes that make
+// meet, merges identical blocks, drops loads of values a register
+// already holds (optimize.go) and reorders equality chains to share
+// their tails (tails.go). Its first round follows libpcap's rules for
+// deciding tests, so that it refuses "rejects all packets" where libpcap
+// does and no more. Options.Compact adds passes that make
 // the program shorter at some cost in instructions run: IPv6 shares
 // IPv4's transport tests through X (compact.go). Every pass is a bounded
 // walk, and programs keep within the kernel's rules.

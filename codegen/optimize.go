@@ -15,7 +15,15 @@ import (
 //     optimizer does the same, loads included);
 //   - identical blocks are merged;
 //   - loads whose value is already in A (or X) on every path in are
-//     dropped.
+//     dropped;
+//   - the tests of equality chains are reordered so that a chain ends in
+//     tests made elsewhere, which merging then shares (tails.go).
+//
+// The first round of threading decides only what libpcap's optimizer
+// decides, and its verdict is what Compile refuses as "rejects all
+// packets"; later rounds decide all that the facts tell, and a test
+// whose branches meet only because of such a decision keeps its loads,
+// which libpcap's program makes (keepsLoads).
 //
 // Every pass is a bounded walk over the blocks; none can loop.
 
@@ -259,8 +267,8 @@ type optimizer struct {
 	// full lets threading decide all that its facts tell (see outcome);
 	// lostFull says that a threading without it left such a test.
 	full, lostFull bool
-	// in is what the last threading knew on the way into each block,
-	// for collapse, which follows it.
+	// in is what the last threading knew on the way into each block, by
+	// id, for collapse, which follows it (optimize adds no blocks).
 	in []facts
 }
 
@@ -692,12 +700,8 @@ func (o *optimizer) collapse(entry *block) *block {
 			return nil
 		}
 		if b.jt == b.jf && selfContainedTarget(b.jt) {
-			// (What threading knew on the way into b.)
-			var in facts
-			if b.id < len(o.in) {
-				in = o.in[b.id]
-			}
-			if o.keepsLoads(b, in) {
+			// (o.in: what threading knew on the way into b.)
+			if o.keepsLoads(b, o.in[b.id]) {
 				// The test goes, its code stays.
 				b.jop, b.k = clsJMP|jmpJA, 0
 				return nil

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"context"
 	"github.com/bpfc/bpfc/parser"
 
 	"bufio"
@@ -78,6 +79,28 @@ func testPackets(t *testing.T, file string) [][]byte {
 		}
 	}
 	return out
+}
+
+// compileRaw compiles expr with Compile and opts, as bpfc.Compile would
+// (names resolved without a resolver), and returns the instructions.
+func compileRaw(t *testing.T, expr string, opts Options) []bpf.RawInstruction {
+	t.Helper()
+	e, err := parser.Parse(expr)
+	if err == nil {
+		e, err = parser.Resolve(context.Background(), e, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(e, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := p.Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
 
 func vmOf(t *testing.T, raw []bpf.RawInstruction) *bpf.VM {

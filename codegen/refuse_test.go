@@ -10,7 +10,9 @@ import (
 	"github.com/bpfc/bpfc/parser"
 )
 
-func compileEN10MB(t *testing.T, expr string) (*cbpf.Program, error) {
+// compileFor compiles expr for the link type lt with codegen.Compile, as
+// bpfc.Compile would (names resolved without a resolver).
+func compileFor(t *testing.T, lt cbpf.LinkType, expr string) (*cbpf.Program, error) {
 	t.Helper()
 	e, err := parser.Parse(expr)
 	if err == nil {
@@ -19,7 +21,7 @@ func compileEN10MB(t *testing.T, expr string) (*cbpf.Program, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return codegen.Compile(e, codegen.Options{LinkType: cbpf.LinkEN10MB})
+	return codegen.Compile(e, codegen.Options{LinkType: lt})
 }
 
 // TestRejectsAllLikeLibpcap checks that "expression rejects all packets"
@@ -47,7 +49,7 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"(icmp[icmptype] = icmp-echo and ((atalk or proto 6) and not pim))", false},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
-			p, err := compileEN10MB(t, tc.expr)
+			p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
 			if tc.refused {
 				if !errors.Is(err, codegen.ErrRejectsAll) {
 					t.Fatalf("got %v, want ErrRejectsAll (libpcap refuses it)", err)
@@ -81,7 +83,7 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 // the port, and a packet cut before it is refused (tcpdump 4.99.3 on
 // tcpdump's en10mb.pcap, packet of 53 bytes). The whole packet is kept.
 func TestShortPacketKeepsLibpcapLoads(t *testing.T) {
-	p, err := compileEN10MB(t, "udp port 123 or not (isis or dst host 8.8.8.8)")
+	p, err := compileFor(t, cbpf.LinkEN10MB, "udp port 123 or not (isis or dst host 8.8.8.8)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,18 +101,15 @@ func TestShortPacketKeepsLibpcapLoads(t *testing.T) {
 	}
 }
 
-func ipv4UDP(n int) []byte {
-	p := make([]byte, n)
-	p[12], p[13] = 0x08, 0x00
-	p[14] = 0x45
-	p[23] = 17
-	return p
-}
+// ipv4UDP and ipv6UDP are n-byte Ethernet frames of UDP over IPv4 and
+// IPv6, zero but for the fields that say so.
+func ipv4UDP(n int) []byte { return udpFrame(n, 0x0800, 0x45, 23) }
+func ipv6UDP(n int) []byte { return udpFrame(n, 0x86dd, 0x60, 20) }
 
-func ipv6UDP(n int) []byte {
+func udpFrame(n int, ethertype uint16, version byte, protoAt int) []byte {
 	p := make([]byte, n)
-	p[12], p[13] = 0x86, 0xdd
-	p[14] = 0x60
-	p[20] = 17
+	p[12], p[13] = byte(ethertype>>8), byte(ethertype)
+	p[14] = version
+	p[protoAt] = 17
 	return p
 }

@@ -1,15 +1,12 @@
 package codegen_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bpfc/bpfc/cbpf"
-	"github.com/bpfc/bpfc/codegen"
-	"github.com/bpfc/bpfc/parser"
 )
 
 // TestSettle: tests that the range of their value decides keep their
@@ -35,14 +32,7 @@ func TestSettle(t *testing.T) {
 		{cbpf.LinkEN10MB, "ip proto 256 or arp", "(000) ldh      [12]\n(001) jeq      #0x806           jt 2\tjf 3\n(002) ret      #262144\n(003) ret      #0\n"},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
-			e, err := parser.Parse(tc.expr)
-			if err == nil {
-				e, err = parser.Resolve(context.Background(), e, nil)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := codegen.Compile(e, codegen.Options{LinkType: tc.lt})
+			p, err := compileFor(t, tc.lt, tc.expr)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -28,15 +28,7 @@ func (o *optimizer) shareTails(entry *block) bool {
 	// (The passes that use these buffers too are over, or start afresh.)
 	ints := zeroed(&o.scr.ints, 2*n)
 	preds, chain := ints[:n], ints[n:]
-	for _, b := range order {
-		if b.ret {
-			continue
-		}
-		preds[b.jt.id]++
-		if b.jf != b.jt {
-			preds[b.jf.id]++
-		}
-	}
+	countPreds(order, preds)
 	isTest := func(b *block) bool {
 		return !b.ret && b.jop == clsJMP|jmpJEQ|srcK && b.jt != b.jf
 	}

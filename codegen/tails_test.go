@@ -1,11 +1,9 @@
 package codegen
 
 import (
-	"context"
 	"testing"
 
 	"github.com/bpfc/bpfc/cbpf"
-	"github.com/bpfc/bpfc/parser"
 )
 
 // TestShareTails checks the reordering of equality chains (shareTails)
@@ -28,21 +26,7 @@ func TestShareTails(t *testing.T) {
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			theirs := tcpdumpProgram(t, "EN10MB", tc.expr)
-			e, err := parser.Parse(tc.expr)
-			if err == nil {
-				e, err = parser.Resolve(context.Background(), e, nil)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Compile(e, Options{LinkType: cbpf.LinkEN10MB})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ours, err := p.Raw()
-			if err != nil {
-				t.Fatal(err)
-			}
+			ours := compileRaw(t, tc.expr, Options{LinkType: cbpf.LinkEN10MB})
 			if len(ours) > len(theirs) {
 				t.Errorf("%d instructions, libpcap %d", len(ours), len(theirs))
 			}
