@@ -216,23 +216,30 @@ func newHashCounts(buf *[]uint64, n int) hashCounts {
 	return hashCounts{zeroed(buf, size)}
 }
 
-func (c hashCounts) slot(h uint64) int {
-	key := h&^0xffff | 1<<16 // never 0, the empty slot
+// slot returns the slot of h, or the empty slot where it would go. The
+// table is at least twice as big as the hashes added, so one is empty.
+func (c hashCounts) slot(h uint64) (i uint64, key uint64) {
+	key = h&^0xffff | 1<<16 // never 0, the empty slot
 	m := uint64(len(c.slots) - 1)
-	for i := (h >> 16) & m; ; i = (i + 1) & m {
+	for i = (h >> 16) & m; ; i = (i + 1) & m {
 		if s := c.slots[i]; s == 0 || s&^0xffff == key {
-			if s == 0 {
-				c.slots[i] = key
-			}
-			return int(i)
+			return i, key
 		}
 	}
 }
 
 func (c hashCounts) add(h uint64) {
-	if i := c.slot(h); c.slots[i]&0xffff != 0xffff {
+	i, key := c.slot(h)
+	if c.slots[i] == 0 {
+		c.slots[i] = key
+	}
+	if c.slots[i]&0xffff != 0xffff {
 		c.slots[i]++
 	}
 }
 
-func (c hashCounts) count(h uint64) int { return int(c.slots[c.slot(h)] & 0xffff) }
+// count returns how many times h was added (a lookup adds nothing).
+func (c hashCounts) count(h uint64) int {
+	i, _ := c.slot(h)
+	return int(c.slots[i] & 0xffff)
+}

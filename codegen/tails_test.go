@@ -77,3 +77,48 @@ func TestShareTails(t *testing.T) {
 		})
 	}
 }
+
+// TestHashCounts: counts are exact for hashes added, lookups of others
+// find 0 and add nothing (so that a table sized for the hashes added
+// never fills up, whatever is looked up).
+func TestHashCounts(t *testing.T) {
+	var buf []uint64
+	const n = 1000
+	c := newHashCounts(&buf, n)
+	for i := range uint64(n) {
+		h := (i + 1) * 0x9e3779b97f4a7c15
+		c.add(h)
+		if i%3 == 0 {
+			c.add(h)
+		}
+	}
+	for i := range uint64(n) {
+		want := 1
+		if i%3 == 0 {
+			want = 2
+		}
+		if got := c.count((i + 1) * 0x9e3779b97f4a7c15); got != want {
+			t.Fatalf("hash %d: count %d, want %d", i, got, want)
+		}
+	}
+	used := 0
+	for _, s := range c.slots {
+		if s != 0 {
+			used++
+		}
+	}
+	for i := range uint64(100 * n) {
+		if got := c.count((i + 1) * 0x51afd6ed4b3c9a27); got != 0 {
+			t.Fatalf("absent hash %d counted %d", i, got)
+		}
+	}
+	after := 0
+	for _, s := range c.slots {
+		if s != 0 {
+			after++
+		}
+	}
+	if used != n || after != used {
+		t.Errorf("%d slots used for %d hashes, %d after the lookups", used, n, after)
+	}
+}
