@@ -205,23 +205,27 @@ func tailHash(k uint32, jt, jf *block) uint64 {
 // hashCounts counts hashes (with false positives, which only cost
 // shareTails a look): open addressing over a buffer kept between
 // compilations. A slot holds the hash's top 48 bits and its count.
-type hashCounts struct{ slots []uint64 }
+type hashCounts struct {
+	slots []uint64
+	shift uint // 64 - log2(len(slots))
+}
 
 // newHashCounts returns an empty table for about n hashes, in *buf.
 func newHashCounts(buf *[]uint64, n int) hashCounts {
-	size := 16
+	size, shift := 16, uint(60)
 	for size < 2*n {
-		size *= 2
+		size, shift = size*2, shift-1
 	}
-	return hashCounts{zeroed(buf, size)}
+	return hashCounts{zeroed(buf, size), shift}
 }
 
 // slot returns the slot of h, or the empty slot where it would go. The
 // table is at least twice as big as the hashes added, so one is empty.
 func (c hashCounts) slot(h uint64) (i uint64, key uint64) {
 	key = h&^0xffff | 1<<16 // never 0, the empty slot
+	// The slot from the top bits of h mixed (FNV's low bits are poor).
 	m := uint64(len(c.slots) - 1)
-	for i = (h >> 16) & m; ; i = (i + 1) & m {
+	for i = (h * 0x9e3779b97f4a7c15) >> c.shift; ; i = (i + 1) & m {
 		if s := c.slots[i]; s == 0 || s&^0xffff == key {
 			return i, key
 		}
