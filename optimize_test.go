@@ -284,5 +284,18 @@ func TestSetRepeats(t *testing.T) {
 		if a.String() != b.String() {
 			t.Errorf("%d ports: repeating some changes the program:\n%s\nvs\n%s", n, a, b)
 		}
+		// Every value named four times: more terms than a small set's
+		// limit, as few values as once.
+		var four []string
+		for range 4 {
+			four = append(four, once...)
+		}
+		c, err := bpfc.Compile(strings.Join(four, " or "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != c.String() {
+			t.Errorf("%d ports: naming each four times changes the program:\n%s\nvs\n%s", n, a, c)
+		}
 	}
 }

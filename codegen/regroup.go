@@ -354,7 +354,7 @@ func sets(terms []pred) pred {
 	out := pred(pFalse)
 	for _, e := range order {
 		if e.s != nil {
-			out = or(out, setTest(e.s.prep, e.s.vals))
+			out = or(out, setTest(e.s.prep, e.s.vals, e.s.repeats))
 		} else {
 			out = or(out, e.p)
 		}
@@ -363,37 +363,37 @@ func sets(terms []pred) pred {
 }
 
 // set is the constants one value is compared with, in order of first
-// appearance; seen indexes them once there are many.
+// appearance. Past setLeafMax of them, add stops looking for repeats:
+// a large set is tested in sorted order (intervals drops the repeats),
+// and only one with few distinct values needs them dropped in order
+// (values).
 type set struct {
-	prep []stmt
-	vals []uint32
-	seen map[uint32]bool
+	prep    []stmt
+	vals    []uint32
+	repeats bool // vals may hold a value more than once
 }
 
 func (s *set) add(v uint32) {
-	if s.seen == nil {
-		if contains(s.vals, v) {
-			return
-		}
-		s.vals = append(s.vals, v)
-		if len(s.vals) > 16 {
-			s.seen = make(map[uint32]bool, 2*len(s.vals))
-			for _, x := range s.vals {
-				s.seen[x] = true
-			}
-		}
+	if !s.repeats && contains(s.vals, v) {
 		return
 	}
-	if !s.seen[v] {
-		s.seen[v] = true
-		s.vals = append(s.vals, v)
-	}
+	s.vals = append(s.vals, v)
+	s.repeats = s.repeats || len(s.vals) > setLeafMax
 }
 
-// setTest is "the value prep computes is one of vals". Runs of
-// consecutive values (rangeMin or more) are tested as ranges, with one
-// jge and one jgt, wherever they appear.
-func setTest(prep []stmt, vals []uint32) pred {
+// setTest is "the value prep computes is one of vals" (see set), vals in
+// order of first appearance, maybe repeated. Runs of consecutive values
+// (rangeMin or more) are tested as ranges, with one jge and one jgt,
+// wherever they appear.
+func setTest(prep []stmt, vals []uint32, repeats bool) pred {
+	var ivs []interval
+	if repeats {
+		ivs = intervals(vals)
+		if distinct(ivs) >= setTreeMin {
+			return pSet{prep, ivs}
+		}
+		vals = dedup(vals)
+	}
 	if len(vals) < setTreeMin && !hasRun(vals) {
 		out := pred(pFalse)
 		for _, v := range vals {
@@ -401,7 +401,9 @@ func setTest(prep []stmt, vals []uint32) pred {
 		}
 		return out
 	}
-	ivs := intervals(vals)
+	if ivs == nil {
+		ivs = intervals(vals)
+	}
 	if len(vals) >= setTreeMin {
 		return pSet{prep, ivs}
 	}
@@ -416,6 +418,29 @@ func setTest(prep []stmt, vals []uint32) pred {
 		case !tested[i]:
 			tested[i] = true
 			out = or(out, rangeTest(prep, iv.lo, iv.hi))
+		}
+	}
+	return out
+}
+
+// distinct is how many values the runs ivs hold, up to setTreeMin.
+func distinct(ivs []interval) int {
+	n := 0
+	for _, iv := range ivs {
+		if n += int(min(iv.hi-iv.lo, setTreeMin)) + 1; n >= setTreeMin {
+			return setTreeMin
+		}
+	}
+	return n
+}
+
+// dedup returns vals without repeats, in order of first appearance: for
+// a set of fewer than setTreeMin distinct values.
+func dedup(vals []uint32) []uint32 {
+	out := make([]uint32, 0, setTreeMin)
+	for _, v := range vals {
+		if !contains(out, v) {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -460,8 +485,7 @@ type interval struct{ lo, hi uint32 }
 
 // intervals returns the set's values as sorted, maximal runs.
 func intervals(vals []uint32) []interval {
-	sorted := slices.Clone(vals)
-	slices.Sort(sorted)
+	sorted := sortedCopy(vals)
 	var out []interval
 	for _, v := range sorted {
 		if n := len(out); n > 0 && (out[n-1].hi == v || out[n-1].hi+1 == v && v != 0) {
@@ -469,6 +493,40 @@ func intervals(vals []uint32) []interval {
 			continue
 		}
 		out = append(out, interval{lo: v, hi: v})
+	}
+	return out
+}
+
+// sortedCopy returns vals sorted, in a new slice: by a radix sort, a
+// byte at a time from the lowest (bytes all values share are skipped),
+// for the large sets of long host lists, where it is a few times faster
+// than a comparison sort.
+func sortedCopy(vals []uint32) []uint32 {
+	out := slices.Clone(vals)
+	if len(out) < 256 {
+		slices.Sort(out)
+		return out
+	}
+	tmp := make([]uint32, len(out))
+	for shift := uint(0); shift < 32; shift += 8 {
+		var count [256]int
+		for _, v := range out {
+			count[v>>shift&0xff]++
+		}
+		if count[out[0]>>shift&0xff] == len(out) {
+			continue // one byte value: already in order
+		}
+		at := 0
+		for i, c := range count {
+			count[i] = at
+			at += c
+		}
+		for _, v := range out {
+			b := v >> shift & 0xff
+			tmp[count[b]] = v
+			count[b]++
+		}
+		out, tmp = tmp, out
 	}
 	return out
 }

@@ -253,18 +253,28 @@ func (rs *resolver) checkIPv6Proto(at Pos, q Qualifiers) {
 func atoin(s string) (uint32, int, bool) {
 	var v uint32
 	n := 0
-	for _, part := range strings.Split(s, ".") {
-		if part == "" || n == 4 {
+	for i := 0; ; i++ {
+		// One part: decimal digits up to the next dot or the end.
+		x, digits := uint32(0), 0
+		for ; i < len(s) && s[i] != '.'; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, 0, false
+			}
+			if x = x*10 + uint32(c-'0'); x > 255 {
+				return 0, 0, false
+			}
+			digits++
+		}
+		if digits == 0 || n == 4 {
 			return 0, 0, false
 		}
-		x, err := strconv.ParseUint(part, 10, 32)
-		if err != nil || x > 255 {
-			return 0, 0, false
-		}
-		v = v<<8 | uint32(x)
+		v = v<<8 | x
 		n++
+		if i == len(s) {
+			return v, 8 * n, true
+		}
 	}
-	return v, 8 * n, true
 }
 
 // atodn reads a DECnet address "area.node".
