@@ -793,8 +793,9 @@ func (o *optimizer) subsumes(b *block) *block {
 		if y.ret || y.jop == clsJMP|jmpJA || o.valueKey(y) != k {
 			continue
 		}
-		fk, _ := o.edgeFacts(facts{}, b, side).get(k)
-		taken, known := o.outcome(y, fk)
+		var neq [1]uint32
+		var tests [1]testOutcome
+		taken, known := o.outcome(y, o.soleFact(b, k, side, &neq, &tests))
 		if !known {
 			continue
 		}
@@ -807,6 +808,26 @@ func (o *optimizer) subsumes(b *block) *block {
 		}
 	}
 	return nil
+}
+
+// soleFact is what edgeFacts(facts{}, b, taken) knows of b's value k,
+// without making a list of facts: its slices are the buffers given.
+func (o *optimizer) soleFact(b *block, k int, taken bool, neq *[1]uint32, tests *[1]testOutcome) fact {
+	if k < 0 || k >= len(o.repeated) || o.repeated[k] == onceTested {
+		return fact{}
+	}
+	if op := b.jop & 0xf0; op != jmpJEQ {
+		tests[0] = testOutcome{op, b.k, taken}
+		return fact{tests: tests[:]}
+	}
+	if taken {
+		return fact{isEq: true, eq: b.k}
+	}
+	if o.repeated[k] == manyTests {
+		return fact{}
+	}
+	neq[0] = b.k
+	return fact{neq: neq[:]}
 }
 
 // selfContainedTarget reports whether b needs nothing from the registers
