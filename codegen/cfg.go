@@ -131,6 +131,7 @@ type scratch struct {
 	u64     []uint64
 	ints    []int
 	out     []bpf.RawInstruction
+	tr      trampolines // linearize's, for programs with far jumps
 }
 
 // release drops the pointers the buffers hold.
@@ -141,6 +142,9 @@ func (s *scratch) release() {
 	clear(s.codes[:cap(s.codes)])
 	clear(s.kept[:cap(s.kept)])
 	clear(s.links[:cap(s.links)])
+	clear(s.tr.owned[:cap(s.tr.owned)])
+	clear(s.tr.via[:cap(s.tr.via)])
+	clear(s.tr.byTarget[:cap(s.tr.byTarget)])
 }
 
 // countPreds adds to preds, by block id, how many of the blocks of

@@ -41,6 +41,60 @@ type compiler struct {
 
 	protoMemo []protoMemo
 	memoBuf   [4]protoMemo
+
+	// Where the preds of host tests are allocated, many at a time: long
+	// host lists make thousands (see and2).
+	tests slab[pTest]
+	ands  slab[pAnd]
+	ors   slab[pOr]
+}
+
+// slab allocates values of T in chunks, one heap allocation for many.
+type slab[T any] struct{ free []T }
+
+func (s *slab[T]) new() *T {
+	if len(s.free) == 0 {
+		s.free = make([]T, 64)
+	}
+	p := &s.free[0]
+	s.free = s.free[1:]
+	return p
+}
+
+// and2, or2 and test are and(a, b), or(a, b) and the pTest (prep, jop,
+// k), their preds from the compiler's slabs.
+func (c *compiler) and2(a, b pred) pred {
+	switch {
+	case a == pFalse || b == pFalse:
+		return pFalse
+	case a == pTrue:
+		return b
+	case b == pTrue:
+		return a
+	}
+	n := c.ands.new()
+	*n = pAnd{a, b}
+	return n
+}
+
+func (c *compiler) or2(a, b pred) pred {
+	switch {
+	case a == pTrue || b == pTrue:
+		return pTrue
+	case a == pFalse:
+		return b
+	case b == pFalse:
+		return a
+	}
+	n := c.ors.new()
+	*n = pOr{a, b}
+	return n
+}
+
+func (c *compiler) test(prep []stmt, jop uint16, k uint32) pred {
+	n := c.tests.new()
+	*n = pTest{prep, jop, k}
+	return n
 }
 
 func newCompiler(l *linkLayer, snaplen uint32) *compiler {

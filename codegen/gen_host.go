@@ -13,19 +13,32 @@ const (
 // hostNet4 tests the IPv4 address field at the two offsets (source and
 // destination) against addr/mask.
 func (c *compiler) hostNet4(d parser.Dir, src, dst uint32, addr, mask uint32) pred {
-	test := func(off uint32) func() pred {
-		return func() pred { return loadMaskEq(4, c.nl(off), mask, addr) }
+	test := func(off uint32) pred {
+		if mask == 0xffffffff {
+			// loadEq's test, from the compiler's slab.
+			return c.test(c.nl(off).load(4), clsJMP|jmpJEQ|srcK, addr)
+		}
+		return loadMaskEq(4, c.nl(off), mask, addr)
 	}
-	return dirPred(d, test(src), test(dst))
+	// dirPred's cases.
+	switch d {
+	case parser.DirSrc:
+		return test(src)
+	case parser.DirDst:
+		return test(dst)
+	case parser.DirSrcAndDst:
+		return c.and2(test(src), test(dst))
+	}
+	return c.or2(test(src), test(dst))
 }
 
 // IPv4 host/net for one network protocol ("ip", "arp" or "rarp").
 func (c *compiler) ipHost(d parser.Dir, addr, mask uint32) pred {
-	return and(c.netProto(etherIP), c.hostNet4(d, ipv4Src, ipv4Dst, addr, mask))
+	return c.and2(c.netProto(etherIP), c.hostNet4(d, ipv4Src, ipv4Dst, addr, mask))
 }
 
 func (c *compiler) arpHost(et uint32, d parser.Dir, addr, mask uint32) pred {
-	return and(c.netProto(et), c.hostNet4(d, arpSPA, arpTPA, addr, mask))
+	return c.and2(c.netProto(et), c.hostNet4(d, arpSPA, arpTPA, addr, mask))
 }
 
 // host4 is "[dir] host A" / "[dir] net A/M" with no protocol: IPv4, ARP
@@ -37,7 +50,7 @@ func (c *compiler) host4(d parser.Dir, addr, mask uint32) pred {
 			return f(d)
 		}
 		if d == parser.DirDefault || d == parser.DirSrcOrDst {
-			return or(f(parser.DirSrc), f(parser.DirDst))
+			return c.or2(f(parser.DirSrc), f(parser.DirDst))
 		}
 		return f(d)
 	}
@@ -46,9 +59,9 @@ func (c *compiler) host4(d parser.Dir, addr, mask uint32) pred {
 		// Under MPLS, libpcap looks for the address in IPv4 alone.
 		return ip
 	}
-	return or(
+	return c.or2(c.or2(
 		ip,
-		perProto(func(d parser.Dir) pred { return c.arpHost(etherARP, d, addr, mask) }),
+		perProto(func(d parser.Dir) pred { return c.arpHost(etherARP, d, addr, mask) })),
 		perProto(func(d parser.Dir) pred { return c.arpHost(etherRARP, d, addr, mask) }),
 	)
 }

@@ -39,7 +39,8 @@ func linearize(g *graph, entry *block, limit int) ([]bpf.RawInstruction, error) 
 	var tr *trampolines
 	total := place(order, start, nil)
 	if farJump(order, start) {
-		tr = &trampolines{owned: make([][]*trampoline, n), via: make([][2]*trampoline, n), byTarget: make([][]*trampoline, n)}
+		tr = &g.scr.tr
+		tr.owned, tr.via, tr.byTarget = zeroed(&tr.owned, n), zeroed(&tr.via, n), zeroed(&tr.byTarget, n)
 		total = tr.route(order, start)
 	}
 	if total > limit {

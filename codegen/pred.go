@@ -61,11 +61,11 @@ func share(p pred) pred {
 	return pShared{&shared{p: p}}
 }
 
-func (pAnd) isPred()    {}
-func (pOr) isPred()     {}
+func (*pAnd) isPred()   {}
+func (*pOr) isPred()    {}
 func (pNot) isPred()    {}
 func (pConst) isPred()  {}
-func (pTest) isPred()   {}
+func (*pTest) isPred()  {}
 func (pSeq) isPred()    {}
 func (pShared) isPred() {}
 func (pIf) isPred()     {}
@@ -87,7 +87,7 @@ func and(ps ...pred) pred {
 		case out == pTrue:
 			out = p
 		default:
-			out = pAnd{out, p}
+			out = &pAnd{out, p}
 		}
 	}
 	return out
@@ -104,7 +104,7 @@ func or(ps ...pred) pred {
 		case out == pFalse:
 			out = p
 		default:
-			out = pOr{out, p}
+			out = &pOr{out, p}
 		}
 	}
 	return out
@@ -138,19 +138,19 @@ const (
 func cmp(prep []stmt, op cmpOp, k uint32) pred {
 	switch op {
 	case cmpEQ:
-		return pTest{prep, clsJMP | jmpJEQ | srcK, k}
+		return &pTest{prep, clsJMP | jmpJEQ | srcK, k}
 	case cmpNE:
-		return not(pTest{prep, clsJMP | jmpJEQ | srcK, k})
+		return not(&pTest{prep, clsJMP | jmpJEQ | srcK, k})
 	case cmpGT:
-		return pTest{prep, clsJMP | jmpJGT | srcK, k}
+		return &pTest{prep, clsJMP | jmpJGT | srcK, k}
 	case cmpGE:
-		return pTest{prep, clsJMP | jmpJGE | srcK, k}
+		return &pTest{prep, clsJMP | jmpJGE | srcK, k}
 	case cmpLT:
-		return not(pTest{prep, clsJMP | jmpJGE | srcK, k})
+		return not(&pTest{prep, clsJMP | jmpJGE | srcK, k})
 	case cmpLE:
-		return not(pTest{prep, clsJMP | jmpJGT | srcK, k})
+		return not(&pTest{prep, clsJMP | jmpJGT | srcK, k})
 	default:
-		return pTest{prep, clsJMP | jmpJSET | srcK, k}
+		return &pTest{prep, clsJMP | jmpJSET | srcK, k}
 	}
 }
 
@@ -162,9 +162,10 @@ func cmpX(prep []stmt, op cmpOp) pred {
 
 func setSrcX(p pred) pred {
 	switch p := p.(type) {
-	case pTest:
-		p.jop |= srcX
-		return p
+	case *pTest:
+		q := *p // (preds are shared: never changed in place)
+		q.jop |= srcX
+		return &q
 	case pNot:
 		return pNot{setSrcX(p.x)}
 	}
@@ -236,15 +237,15 @@ func (g *graph) lower(p pred, t, f *block) *block {
 		case pNot:
 			p, t, f = q.x, f, t
 			continue
-		case pAnd:
+		case *pAnd:
 			t = g.lower(q.b, t, f)
 			p = q.a
 			continue
-		case pOr:
+		case *pOr:
 			f = g.lower(q.b, t, f)
 			p = q.a
 			continue
-		case pTest:
+		case *pTest:
 			return g.newJump(q.prep, q.jop, q.k, t, f)
 		case pIf:
 			a := g.lower(q.a, t, f)

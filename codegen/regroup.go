@@ -36,11 +36,11 @@ const (
 // regroup rewrites p's disjunctions as described above.
 func regroup(p pred) pred {
 	switch q := p.(type) {
-	case pAnd:
+	case *pAnd:
 		return and(regroup(q.a), regroup(q.b))
 	case pNot:
 		return not(regroup(q.x))
-	case pOr:
+	case *pOr:
 		terms := flattenOr(p, make([]pred, 0, countOr(p)))
 		for _, t := range terms {
 			if !movable(t) {
@@ -64,11 +64,11 @@ func regroup(p pred) pred {
 // It follows regroup's walk exactly.
 func regroupNeeded(p pred) bool {
 	switch q := p.(type) {
-	case pAnd:
+	case *pAnd:
 		return regroupNeeded(q.a) || regroupNeeded(q.b)
 	case pNot:
 		return regroupNeeded(q.x)
-	case pOr:
+	case *pOr:
 		var buf [8]pred
 		terms := flattenOr(p, buf[:0])
 		for _, t := range terms {
@@ -106,7 +106,7 @@ func regroupOrNeeded(terms []pred) bool {
 			}
 		}
 		heads = append(heads, head)
-		if _, ok := last.(pOr); ok && regroupOrNeeded(flattenOr(last, nil)) {
+		if _, ok := last.(*pOr); ok && regroupOrNeeded(flattenOr(last, nil)) {
 			return true
 		}
 	}
@@ -133,7 +133,7 @@ func regroupOrNeeded(terms []pred) bool {
 			var kbuf [setTreeMin]uint32
 			ks := kbuf[:0]
 			for _, t := range terms[i:j] {
-				ks = append(ks, t.(pTest).k)
+				ks = append(ks, t.(*pTest).k)
 			}
 			if hasRun(ks) {
 				return true
@@ -141,7 +141,7 @@ func regroupOrNeeded(terms []pred) bool {
 		}
 		for a := i; a < j; a++ {
 			for b := a + 1; b < j; b++ {
-				if terms[a].(pTest).k == terms[b].(pTest).k {
+				if terms[a].(*pTest).k == terms[b].(*pTest).k {
 					return true
 				}
 			}
@@ -157,8 +157,8 @@ func regroupOrNeeded(terms []pred) bool {
 }
 
 // jeqLeaf returns t as an equality test with a constant, if it is one.
-func jeqLeaf(t pred) (pTest, bool) {
-	q, ok := t.(pTest)
+func jeqLeaf(t pred) (*pTest, bool) {
+	q, ok := t.(*pTest)
 	return q, ok && q.jop == clsJMP|jmpJEQ|srcK
 }
 
@@ -167,7 +167,7 @@ func jeqLeaf(t pred) (pTest, bool) {
 func countOr(p pred) int {
 	n := 1
 	for {
-		q, ok := p.(pOr)
+		q, ok := p.(*pOr)
 		if !ok {
 			return n
 		}
@@ -177,14 +177,14 @@ func countOr(p pred) int {
 }
 
 func flattenOr(p pred, out []pred) []pred {
-	if q, ok := p.(pOr); ok {
+	if q, ok := p.(*pOr); ok {
 		return flattenOr(q.b, flattenOr(q.a, out))
 	}
 	return append(out, p)
 }
 
 func flattenAnd(p pred, out []pred) []pred {
-	if q, ok := p.(pAnd); ok {
+	if q, ok := p.(*pAnd); ok {
 		return flattenAnd(q.b, flattenAnd(q.a, out))
 	}
 	return append(out, p)
@@ -193,15 +193,15 @@ func flattenAnd(p pred, out []pred) []pred {
 // movable reports whether p is built only of self-contained tests.
 func movable(p pred) bool {
 	switch q := p.(type) {
-	case pAnd:
+	case *pAnd:
 		return movable(q.a) && movable(q.b)
-	case pOr:
+	case *pOr:
 		return movable(q.a) && movable(q.b)
 	case pNot:
 		return movable(q.x)
 	case pConst:
 		return true
-	case pTest:
+	case *pTest:
 		return selfContained(q.prep)
 	}
 	return false
@@ -298,7 +298,7 @@ func regroupOr(terms []pred) pred {
 
 // splitAnd splits a conjunction into its first conjunct and the rest.
 func splitAnd(t pred) (head, rest pred, ok bool) {
-	q, ok := t.(pAnd)
+	q, ok := t.(*pAnd)
 	if !ok {
 		return nil, nil, false
 	}
@@ -562,9 +562,9 @@ func hasRun(ks []uint32) bool {
 func predHash(p pred) uint64 {
 	const prime = 1099511628211
 	switch q := p.(type) {
-	case pAnd:
+	case *pAnd:
 		return (predHash(q.a)*prime ^ predHash(q.b) ^ 1) * prime
-	case pOr:
+	case *pOr:
 		return (predHash(q.a)*prime ^ predHash(q.b) ^ 2) * prime
 	case pNot:
 		return (predHash(q.x) ^ 3) * prime
@@ -573,7 +573,7 @@ func predHash(p pred) uint64 {
 			return 5
 		}
 		return 7
-	case pTest:
+	case *pTest:
 		h := stmtsHash(q.prep)
 		h = (h ^ uint64(q.jop)) * prime
 		return (h ^ uint64(q.k)) * prime
@@ -583,11 +583,11 @@ func predHash(p pred) uint64 {
 
 func predEqual(a, b pred) bool {
 	switch x := a.(type) {
-	case pAnd:
-		y, ok := b.(pAnd)
+	case *pAnd:
+		y, ok := b.(*pAnd)
 		return ok && predEqual(x.a, y.a) && predEqual(x.b, y.b)
-	case pOr:
-		y, ok := b.(pOr)
+	case *pOr:
+		y, ok := b.(*pOr)
 		return ok && predEqual(x.a, y.a) && predEqual(x.b, y.b)
 	case pNot:
 		y, ok := b.(pNot)
@@ -595,8 +595,8 @@ func predEqual(a, b pred) bool {
 	case pConst:
 		y, ok := b.(pConst)
 		return ok && x == y
-	case pTest:
-		y, ok := b.(pTest)
+	case *pTest:
+		y, ok := b.(*pTest)
 		return ok && x.jop == y.jop && x.k == y.k && slices.Equal(x.prep, y.prep)
 	}
 	return false
