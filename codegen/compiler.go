@@ -49,12 +49,17 @@ type compiler struct {
 	ors   slab[pOr]
 }
 
-// slab allocates values of T in chunks, one heap allocation for many.
-type slab[T any] struct{ free []T }
+// slab allocates values of T in chunks, one heap allocation for many:
+// 8 at first, twice as many each time up to 256.
+type slab[T any] struct {
+	free []T
+	next int // the size of the next chunk
+}
 
 func (s *slab[T]) new() *T {
 	if len(s.free) == 0 {
-		s.free = make([]T, 64)
+		s.next = min(max(2*s.next, 8), 256)
+		s.free = make([]T, s.next)
 	}
 	p := &s.free[0]
 	s.free = s.free[1:]
