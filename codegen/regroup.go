@@ -234,17 +234,29 @@ func regroupOr(terms []pred) pred {
 		order = make([]entry, 0, len(terms))
 	}
 	var index hashIndex // of groups
-	find := func(leaf bool, head pred) *group {
+	find := func(leaf bool, head pred) int32 {
 		h := predHash(head)
 		if leaf {
 			h = ^h
 		}
 		if i := index.find(h, func(i int) bool { return groups[i].leaf == leaf && predEqual(groups[i].head, head) }); i >= 0 {
-			return &groups[i]
+			return int32(i)
 		}
 		order = append(order, entry{group: int32(index.add(h))})
 		groups = append(groups, group{leaf: leaf, head: head})
-		return &groups[len(groups)-1]
+		return int32(len(groups) - 1)
+	}
+	// The groups' members are counted first, so that each group's rests
+	// are allocated once, at their size.
+	var restBuf [8]pred
+	rests := restBuf[:0] // each term's rest, nil for a lone test
+	if len(terms) > len(restBuf) {
+		rests = make([]pred, 0, len(terms))
+	}
+	var gidBuf [8]int32
+	gids := gidBuf[:0] // each term's group, -1 for none
+	if len(terms) > len(gidBuf) {
+		gids = make([]int32, 0, len(terms))
 	}
 	for _, t := range terms {
 		head, rest, ok := splitAnd(t)
@@ -254,18 +266,27 @@ func regroupOr(terms []pred) pred {
 			} else {
 				find(true, t)
 			}
+			rests, gids = append(rests, nil), append(gids, -1)
 			continue
 		}
-		g := find(false, head)
-		switch g.n {
-		case 0:
+		id := find(false, head)
+		g := &groups[id]
+		if g.n == 0 {
 			g.term, g.rest = t, rest
-		case 1:
-			g.rests = append(g.rests, g.rest, rest)
-		default:
-			g.rests = append(g.rests, rest)
 		}
 		g.n++
+		rests, gids = append(rests, rest), append(gids, id)
+	}
+	for i, id := range gids {
+		if id < 0 {
+			continue
+		}
+		if g := &groups[id]; g.n > 1 {
+			if g.rests == nil {
+				g.rests = make([]pred, 0, g.n)
+			}
+			g.rests = append(g.rests, rests[i])
+		}
 	}
 	var obuf [8]pred
 	out := obuf[:0]
@@ -308,11 +329,15 @@ func splitAnd(t pred) (head, rest pred, ok bool) {
 	return q.a, q.b, true
 }
 
-// expandOr flattens the disjunctions inside terms.
+// expandOr flattens the disjunctions inside terms (terms itself when
+// there are none).
 func expandOr(terms []pred) []pred {
 	n := 0
 	for _, t := range terms {
 		n += countOr(t)
+	}
+	if n == len(terms) {
+		return terms
 	}
 	out := make([]pred, 0, n)
 	for _, t := range terms {

@@ -62,7 +62,9 @@ func Parse(src string) (Expr, error) {
 		return nil, ErrorList{{Pos: Pos{Line: 1, Column: 1}, Kind: ErrLimit,
 			Msg: fmt.Sprintf("expression too long: %d bytes, the limit is %d", len(src), MaxLen)}}
 	}
-	ts := tokenStream{toks: make([]lexer.Token, 0, len(src)/3+2)}
+	// About one token per 6 bytes (a host list has one per 7; the slice
+	// grows for denser ones).
+	ts := tokenStream{toks: make([]lexer.Token, 0, len(src)/6+4)}
 	sc := scanner{src: src, line: 1, col: 1}
 	for {
 		t := sc.next()
