@@ -156,6 +156,16 @@ func regroupOrNeeded(terms []pred) bool {
 	return false
 }
 
+// allJeq reports whether every term is an equality test with a constant.
+func allJeq(terms []pred) bool {
+	for _, t := range terms {
+		if _, ok := jeqLeaf(t); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // jeqLeaf returns t as an equality test with a constant, if it is one.
 func jeqLeaf(t pred) (*pTest, bool) {
 	q, ok := t.(*pTest)
@@ -212,6 +222,11 @@ func movable(p pred) bool {
 // into set tests. A group of one term under which nothing changes keeps
 // that term as it is.
 func regroupOr(terms []pred) pred {
+	if allJeq(terms) {
+		// Nothing to factor (the rests of a host list's groups): the
+		// tests merge into sets where they are.
+		return sets(terms)
+	}
 	type group struct {
 		leaf  bool // a lone test, which joins the set tests below
 		head  pred
