@@ -24,6 +24,13 @@ type block struct {
 	// fallsThrough is set by the layout on an unconditional block placed
 	// right before its successor: it needs no ja.
 	fallsThrough bool
+	// rel marks the test of a relation ("ip[9] = 6", "ip[6:2] & 0x1fff =
+	// 0"). libpcap computes a relation with arithmetic that its optimizer
+	// folds only after its jump threading, so it never decides a
+	// relation from a protocol test of the same field, nor the reverse
+	// ("ip[9] = 6 and udp" is compiled, not refused): the optimizer's
+	// first round takes its value for another.
+	rel bool
 
 	// Return: when ret is set the block ends with `ret #retK`, or `ret a`
 	// when retA is set, and jt/jf are nil.

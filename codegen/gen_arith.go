@@ -266,7 +266,7 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 				if op == cmpNE {
 					test = not(test)
 				}
-				return and(guards(x), guards(y), test), nil
+				return and(guards(x), guards(y), markRel(test)), nil
 			}
 		}
 		code, err = g.emit(nil, x)
@@ -291,7 +291,20 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 		code = append(code, ldxMem(t))
 		test = cmpX(code, op)
 	}
-	return and(guards(x), guards(y), test), nil
+	return and(guards(x), guards(y), markRel(test)), nil
+}
+
+// markRel marks the tests of p as a relation's (see block.rel).
+func markRel(p pred) pred {
+	switch q := p.(type) {
+	case *pTest:
+		r := *q
+		r.rel = true
+		return &r
+	case pNot:
+		return pNot{markRel(q.x)}
+	}
+	return p
 }
 
 // guards returns the conjunction of the guards of e's loads, in libpcap's

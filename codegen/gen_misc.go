@@ -217,9 +217,9 @@ func (c *compiler) byteOp(n uint32, op byte, v uint32) pred {
 	case '>':
 		return cmp(load, cmpGT, v)
 	case '&':
-		return &pTest{nil, clsJMP | jmpJSET | srcK, v}
+		return &pTest{nil, clsJMP | jmpJSET | srcK, v, false}
 	case '|':
-		return not(&pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, 0})
+		return not(&pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, 0, false})
 	}
 	return cmp(load, cmpEQ, v)
 }

@@ -251,6 +251,7 @@ type optimizer struct {
 	keyOf []int32
 	// codes are the interned value codes, by key, found through codeIdx.
 	codes   [][]stmt
+	rels    []bool // whether each is a relation's (first round only)
 	codeIdx *hashIndex
 	// repeated says, for each value key, how often blocks test it
 	// (onceTested, fewTests, manyTests).
@@ -289,6 +290,9 @@ func optimize(g *graph, entry *block) (*block, bool) {
 	// "ip and isis", a program that keeps nothing), the program no longer
 	// than it needs to be.
 	o.full = true
+	if o.relKeys() {
+		o.lostFull = true // what the first round did not decide of relations
+	}
 	if o.lostSets || o.lostFull {
 		// Thread again, knowing all that the facts tell, and which
 		// values a value can be.
@@ -309,6 +313,19 @@ func optimize(g *graph, entry *block) (*block, bool) {
 		entry = o.mergeIdentical(entry)
 	}
 	return entry, false
+}
+
+// relKeys forgets the value keys of the first round, where relations
+// had values of their own, if any had, and reports whether it did.
+func (o *optimizer) relKeys() bool {
+	if !slices.Contains(o.rels, true) {
+		return false
+	}
+	clear(o.keyOf)
+	clear(o.codes)
+	o.codes, o.rels = o.codes[:0], o.rels[:0]
+	o.codeIdx.reset(0)
+	return true
 }
 
 // firstRound is the optimizer's first round, the passes that libpcap's
@@ -426,19 +443,25 @@ func (o *optimizer) valueKey(b *block) int {
 	}
 	k := keyNone
 	if !b.ret && b.jop != clsJMP|jmpJA && b.jop&srcX == 0 && pure(b.stmts) {
-		k = o.intern(b.stmts)
+		// (In the first round, a relation's value is another: block.rel.)
+		k = o.intern(b.stmts, b.rel && !o.full)
 	}
 	o.keyOf[b.id] = int32(k + 2)
 	return k
 }
 
-// intern returns the number of code, giving it the next one if it is new.
-func (o *optimizer) intern(code []stmt) int {
+// intern returns the number of code (of a relation's code, for rel),
+// giving it the next one if it is new.
+func (o *optimizer) intern(code []stmt, rel bool) int {
 	h := stmtsHash(code)
-	if k := o.codeIdx.find(h, func(i int) bool { return slices.Equal(o.codes[i], code) }); k >= 0 {
+	if rel {
+		h = ^h
+	}
+	if k := o.codeIdx.find(h, func(i int) bool { return o.rels[i] == rel && slices.Equal(o.codes[i], code) }); k >= 0 {
 		return k
 	}
 	o.codes = append(o.codes, code)
+	o.rels = append(o.rels, rel)
 	return o.codeIdx.add(h)
 }
 
@@ -695,9 +718,31 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 // them, after their predecessors were visited), from the returns up, and
 // returns the entry.
 func (o *optimizer) collapse(entry *block) *block {
+	var live *liveAfter // made when first needed
 	return o.replaceUp(entry, func(b *block) *block {
-		if b.ret || b.jop == clsJMP|jmpJA || o.valueKey(b) < 0 {
+		if b.ret || b.jop == clsJMP|jmpJA {
 			return nil
+		}
+		if o.valueKey(b) < 0 {
+			// Not a pure test with a constant: an X comparison, or a test
+			// whose code stores. Where its branches meet and nothing after
+			// it reads what it leaves, it is dead code, which libpcap's
+			// optimizer drops too ("tcp[0:2] > tcp[2:2] or not udp").
+			if b.jt != b.jf {
+				return nil
+			}
+			if live == nil {
+				live = o.liveAfter(entry)
+			}
+			if !live.dead(b) {
+				return nil
+			}
+			if o.full && !isReject(b.jt) && mayFail(b.stmts) {
+				// As keepsLoads: the test goes, its code stays.
+				b.jop, b.k = clsJMP|jmpJA, 0
+				return nil
+			}
+			return b.jt
 		}
 		if b.jt == b.jf && selfContainedTarget(b.jt) {
 			// (o.in: what threading knew on the way into b.)
@@ -710,6 +755,109 @@ func (o *optimizer) collapse(entry *block) *block {
 		}
 		return o.subsumes(b)
 	})
+}
+
+// liveAfter is what the code of a graph reads that earlier blocks
+// leave: the scratch cells some block reads before it writes them, and
+// whether some block reads A or X before it sets them (or returns A).
+type liveAfter struct {
+	mem  uint16
+	regs bool
+}
+
+func (o *optimizer) liveAfter(entry *block) *liveAfter {
+	l := &liveAfter{}
+	for _, b := range o.ord.layout(entry) {
+		if b.ret {
+			l.regs = l.regs || b.retA
+			continue
+		}
+		mem, regs := exposed(b)
+		l.mem |= mem
+		l.regs = l.regs || regs
+	}
+	return l
+}
+
+// dead reports whether the code of b, a test whose branches meet, can
+// go with its test: its code sets A and X before reading them, and what
+// it leaves in A, X and the cells it stores is read by nothing after it
+// (its successor returns a constant, or no block reads registers it did
+// not set, and none reads those cells before writing them).
+func (l *liveAfter) dead(b *block) bool {
+	mem, regs := exposed(b)
+	if regs || mem != 0 {
+		return false
+	}
+	if stored(b.stmts)&l.mem != 0 {
+		return false
+	}
+	t := b.jt
+	return t.ret && !t.retA || !l.regs && !t.ret && selfContained(t.stmts)
+}
+
+// exposed returns the scratch cells b reads before writing them, and
+// whether b (its code, then its jump or return) reads A or X before
+// setting them.
+func exposed(b *block) (mem uint16, regs bool) {
+	var a, x bool
+	var wrote uint16
+	readMem := func(k uint32) {
+		if wrote&(1<<(k&15)) == 0 {
+			mem |= 1 << (k & 15)
+		}
+	}
+	for _, s := range b.stmts {
+		switch s.op & 0x07 {
+		case clsLD:
+			switch s.op & 0xe0 {
+			case modeIND:
+				regs = regs || !x
+			case modeMEM:
+				readMem(s.k)
+			}
+			a = true
+		case clsLDX:
+			if s.op&0xe0 == modeMEM {
+				readMem(s.k)
+			}
+			x = true
+		case clsST:
+			regs = regs || !a
+			wrote |= 1 << (s.k & 15)
+		case clsSTX:
+			regs = regs || !x
+			wrote |= 1 << (s.k & 15)
+		case clsALU:
+			regs = regs || !a || s.op&srcX != 0 && !x
+		case clsMISC:
+			if s.op&0xf8 == miscTXA {
+				regs = regs || !x
+				a = true
+			} else {
+				regs = regs || !a
+				x = true
+			}
+		}
+	}
+	switch {
+	case b.ret:
+		regs = regs || b.retA && !a
+	case b.jop != clsJMP|jmpJA:
+		regs = regs || !a || b.jop&srcX != 0 && !x
+	}
+	return mem, regs
+}
+
+// stored returns the scratch cells code writes.
+func stored(code []stmt) uint16 {
+	var m uint16
+	for _, s := range code {
+		if c := s.op & 0x07; c == clsST || c == clsSTX {
+			m |= 1 << (s.k & 15)
+		}
+	}
+	return m
 }
 
 // keepsLoads reports whether the test of b, whose branches meet, must

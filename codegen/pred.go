@@ -18,11 +18,13 @@ type (
 	pConst bool
 	// pTest runs prep (which leaves the value to test in A, and for an X
 	// comparison the operand in X), then compares: jop is the jump opcode
-	// (clsJMP|cond|src) and k the constant.
+	// (clsJMP|cond|src) and k the constant. rel marks the test of a
+	// relation ("ip[9] = 6"): see block.rel.
 	pTest struct {
 		prep []stmt
 		jop  uint16
 		k    uint32
+		rel  bool
 	}
 	// pSeq runs code, then evaluates next with the registers code left:
 	// for tests that carry A and X from one block to the next, like the
@@ -138,19 +140,19 @@ const (
 func cmp(prep []stmt, op cmpOp, k uint32) pred {
 	switch op {
 	case cmpEQ:
-		return &pTest{prep, clsJMP | jmpJEQ | srcK, k}
+		return &pTest{prep, clsJMP | jmpJEQ | srcK, k, false}
 	case cmpNE:
-		return not(&pTest{prep, clsJMP | jmpJEQ | srcK, k})
+		return not(&pTest{prep, clsJMP | jmpJEQ | srcK, k, false})
 	case cmpGT:
-		return &pTest{prep, clsJMP | jmpJGT | srcK, k}
+		return &pTest{prep, clsJMP | jmpJGT | srcK, k, false}
 	case cmpGE:
-		return &pTest{prep, clsJMP | jmpJGE | srcK, k}
+		return &pTest{prep, clsJMP | jmpJGE | srcK, k, false}
 	case cmpLT:
-		return not(&pTest{prep, clsJMP | jmpJGE | srcK, k})
+		return not(&pTest{prep, clsJMP | jmpJGE | srcK, k, false})
 	case cmpLE:
-		return not(&pTest{prep, clsJMP | jmpJGT | srcK, k})
+		return not(&pTest{prep, clsJMP | jmpJGT | srcK, k, false})
 	default:
-		return &pTest{prep, clsJMP | jmpJSET | srcK, k}
+		return &pTest{prep, clsJMP | jmpJSET | srcK, k, false}
 	}
 }
 
@@ -246,7 +248,9 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			p = q.a
 			continue
 		case *pTest:
-			return g.newJump(q.prep, q.jop, q.k, t, f)
+			b := g.newJump(q.prep, q.jop, q.k, t, f)
+			b.rel = q.rel
+			return b
 		case pIf:
 			a := g.lower(q.a, t, f)
 			b := g.lower(q.b, t, f)

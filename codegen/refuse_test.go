@@ -47,6 +47,16 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"((not host 127.0.0.1 and ip) and llc)", false},
 		{"(icmp and l1)", false},
 		{"(icmp[icmptype] = icmp-echo and ((atalk or proto 6) and not pim))", false},
+		// libpcap never decides a relation from a protocol test of the
+		// same field, nor the reverse (block.rel), but it decides one
+		// relation from another.
+		{"ip[9] = 6 and udp", false},
+		{"udp and ip[9] = 6", false},
+		{"ether[12:2] = 0x800 and arp", false},
+		{"src port 1024 and (ip[6:2] & 0x1fff = 0 and icmp)", false},
+		{"ip[9] = 6 and ip[9] = 17", true},
+		{"ip[0] & 1 = 1 and ip[0] & 1 = 0", true},
+		{"ip6[6] = 17 and ip6[6] = 6", true},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
@@ -99,6 +109,54 @@ func TestShortPacketKeepsLibpcapLoads(t *testing.T) {
 	if v := vm.Run(cut, len(whole)); v != 0 {
 		t.Error("the IPv6 UDP packet cut before its ports is kept; libpcap refuses it")
 	}
+}
+
+// TestShortPacketsAsLibpcap checks the packets too short for some of
+// a program's loads against what libpcap's program does with them
+// (tcpdump 4.99.3 -d, and tcpdump's en10mb.pcap, whose records of 0 bytes
+// only a program without loads keeps):
+//   - "not (ip6[6] = 17 and tcp)": libpcap does not decide tcp from
+//     ip6[6] = 17 (a relation), so its program loads the EtherType and,
+//     on IPv6, byte 20: a packet cut before those is refused;
+//   - libpcap compiles "(not tcp or (dst host 8.8.8.8 and ip broadcast))
+//     or (tcp[0:2] > tcp[2:2] or not udp[0:2] = 53)" to "ret #262144":
+//     the X comparison, whose branches meet, goes with its loads, and
+//     every packet is kept, even one of 0 bytes.
+func TestShortPacketsAsLibpcap(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		pkt  []byte
+		wire int
+		kept bool
+	}{
+		{"not (ip6[6] = 17 and tcp)", ipv6UDP(70), 70, true},
+		{"not (ip6[6] = 17 and tcp)", ipv4UDP(60), 60, true},
+		{"not (ip6[6] = 17 and tcp)", nil, 60, false},
+		{"not (ip6[6] = 17 and tcp)", ipv6UDP(70)[:20], 70, false},
+		{"not (ip6[6] = 17 and tcp)", ipv4UDP(60)[:14], 60, true},
+		{"(not tcp or (dst host 8.8.8.8 and ip broadcast)) or (tcp[0:2] > tcp[2:2] or not udp[0:2] = 53)", nil, 60, true},
+		{"(not tcp or (dst host 8.8.8.8 and ip broadcast)) or (tcp[0:2] > tcp[2:2] or not udp[0:2] = 53)", tcpFrame(60)[:36], 60, true},
+	} {
+		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		vm, err := cbpf.NewVM(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := vm.Run(tc.pkt, tc.wire) != 0; kept != tc.kept {
+			t.Errorf("%s: a packet of %d of %d bytes kept %v, libpcap's program %v\n%s", tc.expr, len(tc.pkt), tc.wire, kept, tc.kept, p)
+		}
+	}
+}
+
+// tcpFrame is an n-byte Ethernet frame of TCP over IPv4 (a 20-byte IP
+// header), zero but for the fields that say so.
+func tcpFrame(n int) []byte {
+	p := udpFrame(n, 0x0800, 0x45, 23)
+	p[23] = 6
+	return p
 }
 
 // ipv4UDP and ipv6UDP are n-byte Ethernet frames of UDP over IPv4 and
