@@ -39,6 +39,13 @@ func tcp(sport, dport uint16) []byte {
 	return b
 }
 
+// seqTCP builds a 20-byte TCP header with a sequence number.
+func seqTCP(sport, dport uint16, seq uint32) []byte {
+	b := tcp(sport, dport)
+	binary.BigEndian.PutUint32(b[4:], seq)
+	return b
+}
+
 // ipv6To builds an IPv6 header to dst with a UDP next header and 8 bytes.
 func ipv6To(dst [16]byte) []byte {
 	b := make([]byte, 48)
@@ -99,6 +106,20 @@ func TestLibpcapMiscompiles(t *testing.T) {
 			[]pkt{{"first", frame(0x86dd, ipv6To(addr1)), true},
 				{"second", frame(0x86dd, ipv6To(addr2)), true},
 				{"neither", frame(0x86dd, ipv6To(addr3)), false}}},
+		// libpcap 1.10.3 loads "dst port 80" through X after the relation
+		// has left tcp[2:2] in X: every packet from a higher port to 80
+		// is refused (found by the random differential against tcpdump
+		// on tcpdump's en10mb.pcap, where tcpdump -O keeps 3 packets and
+		// tcpdump none).
+		{"X after a relation (1.10.3; #1076 is its kin)", "tcp[0:2] > tcp[2:2] and port 80", cbpf.LinkEN10MB,
+			[]pkt{{"16433 to 80", frame(0x0800, ipv4Packet(6, 0, tcp(16433, 80))), true},
+				{"90 to 80", frame(0x0800, ipv4Packet(6, 0, tcp(90, 80))), true},
+				{"80 to 16433", frame(0x0800, ipv4Packet(6, 0, tcp(80, 16433))), false},
+				{"9000 to 8000", frame(0x0800, ipv4Packet(6, 0, tcp(9000, 8000))), false}}},
+		{"#1076 src port after a relation", "tcp[0:2] = tcp[4:2] and tcp[8:4] == 0 and src port 43707", cbpf.LinkEN10MB,
+			[]pkt{{"43707, seq 43707<<16", frame(0x0800, ipv4Packet(6, 0, seqTCP(43707, 80, 43707<<16))), true},
+				{"43707, seq 0", frame(0x0800, ipv4Packet(6, 0, seqTCP(43707, 80, 0))), false},
+				{"43706, seq 43706<<16", frame(0x0800, ipv4Packet(6, 0, seqTCP(43706, 80, 43706<<16))), false}}},
 		{"#1513 vlan offsets", "ether proto 0x8892 or (vlan and ether proto 0x8892)", cbpf.LinkEN10MB,
 			[]pkt{{"untagged", frame(0x8892, make([]byte, 40)), true},
 				{"tagged", vlanFrame(0x8892), true},
