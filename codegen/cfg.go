@@ -91,11 +91,11 @@ func (g *graph) release() {
 	for i := 0; i <= g.cur && i < len(g.chunks); i++ {
 		clear(g.chunks[i])
 	}
+	g.scr.release(len(g.blocks))
 	clear(g.blocks)
 	g.blocks = g.blocks[:0]
 	g.cur, g.next = 0, 0
 	g.accept, g.reject = nil, nil
-	g.scr.release()
 	graphPool.Put(g)
 }
 
@@ -131,6 +131,7 @@ type scratch struct {
 	vnums   []vnum
 	vals    []valueExpr
 	codes   [][]stmt
+	rels    []bool
 	codeIdx hashIndex
 	kept    []*block
 	keptIdx hashIndex
@@ -142,16 +143,27 @@ type scratch struct {
 }
 
 // release drops the pointers the buffers hold.
-func (s *scratch) release() {
-	clear(s.ptrs[:cap(s.ptrs)])
-	clear(s.facts[:cap(s.facts)])
+func (s *scratch) release(n int) {
+	// The buffers that hold pointers are indexed by block, or hold at
+	// most one entry per block: the graph's n blocks bound what this use
+	// of them wrote (an earlier, larger use cleared its own), so that a
+	// small filter compiled after a large one does not clear the large
+	// one's memory again.
+	clearTo(s.ptrs, n)
+	clearTo(s.facts, n)
 	s.nodes.reset()
-	clear(s.codes[:cap(s.codes)])
-	clear(s.kept[:cap(s.kept)])
-	clear(s.links[:cap(s.links)])
-	clear(s.tr.owned[:cap(s.tr.owned)])
-	clear(s.tr.via[:cap(s.tr.via)])
-	clear(s.tr.byTarget[:cap(s.tr.byTarget)])
+	clearTo(s.codes, n)
+	clearTo(s.kept, n)
+	clearTo(s.links, n)
+	clearTo(s.tr.owned, n)
+	clearTo(s.tr.via, n)
+	clearTo(s.tr.byTarget, n)
+}
+
+// clearTo clears the first n elements of buf's memory (up to its
+// capacity), whatever its length.
+func clearTo[T any](buf []T, n int) {
+	clear(buf[:min(n, cap(buf))])
 }
 
 // countPreds adds to preds, by block id, how many of the blocks of

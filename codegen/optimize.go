@@ -280,7 +280,7 @@ const keyNone = -1
 // expression rejects every packet (which libpcap refuses).
 func optimize(g *graph, entry *block) (*block, bool) {
 	o := newOptimizer(g)
-	defer func() { g.scr.codes = o.codes[:0] }()
+	defer o.giveBack(g)
 	entry = o.firstRound(entry)
 	if isReject(entry) {
 		return entry, true
@@ -341,7 +341,7 @@ func (o *optimizer) firstRound(entry *block) *block {
 // changes the graph.
 func rejectsAll(g *graph, entry *block) bool {
 	o := newOptimizer(g)
-	defer func() { g.scr.codes = o.codes[:0] }()
+	defer o.giveBack(g)
 	return isReject(o.firstRound(entry))
 }
 
@@ -365,9 +365,14 @@ func compact(g *graph, entry *block) (*block, bool) {
 func newOptimizer(g *graph) *optimizer {
 	n := len(g.blocks)
 	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
-		codes: g.scr.codes[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
+		codes: g.scr.codes[:0], rels: g.scr.rels[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
 	o.codeIdx.reset(0)
 	return o
+}
+
+// giveBack returns the tables o grew to g's scratch.
+func (o *optimizer) giveBack(g *graph) {
+	g.scr.codes, g.scr.rels = o.codes[:0], o.rels[:0]
 }
 
 // threadAndCollapse threads jumps and collapses the tests it leaves with
