@@ -20,8 +20,9 @@
 // meet, merges identical blocks, drops loads of values a register
 // already holds (optimize.go) and reorders equality chains to share
 // their tails (tails.go). Its first round follows libpcap's rules for
-// deciding tests, so that it refuses "rejects all packets" where libpcap
-// does and no more. Options.Compact adds passes that make
+// deciding tests (a relation such as "ip[9] = 6" is never decided from
+// a protocol test), so that it refuses "rejects all packets" where
+// libpcap does and no more. Options.Compact adds passes that make
 // the program shorter at some cost in instructions run: IPv6 shares
 // IPv4's transport tests through X (compact.go). Every pass is a bounded
 // walk, and programs keep within the kernel's rules.

@@ -12,7 +12,9 @@ import (
 //     the test would take. The value was loaded before, so bypassing its
 //     load cannot change whether the packet is too short;
 //   - tests with both branches to the same block are removed (libpcap's
-//     optimizer does the same, loads included);
+//     optimizer does the same, loads included), and so are those that
+//     compare with X or store, when nothing after reads what their code
+//     leaves (dead code, which libpcap's optimizer also drops);
 //   - identical blocks are merged;
 //   - loads whose value is already in A (or X) on every path in are
 //     dropped;
@@ -20,7 +22,8 @@ import (
 //     tests made elsewhere, which merging then shares (tails.go).
 //
 // The first round of threading decides only what libpcap's optimizer
-// decides, and its verdict is what Compile refuses as "rejects all
+// decides (a relation's value is not a protocol test's there:
+// block.rel), and its verdict is what Compile refuses as "rejects all
 // packets"; later rounds decide all that the facts tell, and a test
 // whose branches meet only because of such a decision keeps its loads,
 // which libpcap's program makes (keepsLoads).
