@@ -1,0 +1,59 @@
+// Package randexpr makes random filter expressions for differential
+// tests: primitives of every family the compiler lowers, with values
+// that match packets of the test captures, combined with not, and and
+// or. The same seed gives the same expressions.
+package randexpr
+
+import (
+	"math/rand/v2"
+	"strings"
+)
+
+// Primitives are the leaves of the expressions.
+var Primitives = []string{
+	"ip", "ip6", "arp", "rarp", "tcp", "udp", "icmp", "icmp6", "sctp", "igmp", "pim", "ah", "esp",
+	"vrrp", "stp", "iso", "isis", "l1", "ipx", "atalk", "decnet",
+	"host 127.0.0.1", "host 10.0.0.1", "src host 192.168.1.1", "dst host 8.8.8.8", "host ::1",
+	"net 10.0.0.0/8", "src net 192.168.0.0/16", "dst net 172.16.0.0/12", "net fe80::/10",
+	"ip6 net 2001:db8::/32", "port 53", "port 80", "tcp port 443", "udp port 123", "src port 1024",
+	"dst port 22", "portrange 1-1023", "tcp portrange 8000-9000", "ip proto 17", "ip6 proto 58",
+	"proto 6", "ether proto 0x0800", "ether host ff:ff:ff:ff:ff:ff", "ether src 00:00:00:00:00:00",
+	"broadcast", "multicast", "ip broadcast", "ip multicast", "ip6 multicast",
+	"less 100", "greater 1000", "len > 60", "len <= 1500",
+	"tcp[tcpflags] & tcp-syn != 0", "tcp[13] & 0x12 = 0x12", "icmp[icmptype] = icmp-echo",
+	"ip[0] & 0xf > 5", "ip[2:2] > 1000", "ip[6:2] & 0x1fff = 0", "udp[0:2] = 53", "ether[0] & 1 = 1",
+	"ip[ip[0] & 0xf] = 0", "ip6[6] = 17", "tcp[0:2] > tcp[2:2]", "ip[8] < 64",
+	"ip protochain 6", "ip6 protochain 17",
+	"vlan", "vlan 100", "mpls", "pppoes", "pppoed", "geneve", "llc", "byte 9 = 6",
+}
+
+// Expr returns a random expression of depth up to d over prims.
+func Expr(r *rand.Rand, prims []string, d int) string {
+	if d == 0 || r.IntN(3) == 0 {
+		return prims[r.IntN(len(prims))]
+	}
+	switch r.IntN(4) {
+	case 0:
+		return "not " + Expr(r, prims, d-1)
+	case 1:
+		return "(" + Expr(r, prims, d-1) + " and " + Expr(r, prims, d-1) + ")"
+	default:
+		return "(" + Expr(r, prims, d-1) + " or " + Expr(r, prims, d-1) + ")"
+	}
+}
+
+// Without returns the primitives of prims that contain none of words,
+// in their order.
+func Without(prims []string, words ...string) []string {
+	var out []string
+next:
+	for _, p := range prims {
+		for _, w := range words {
+			if strings.Contains(p, w) {
+				continue next
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
