@@ -57,6 +57,9 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"ip[9] = 6 and ip[9] = 17", true},
 		{"ip[0] & 1 = 1 and ip[0] & 1 = 0", true},
 		{"ip6[6] = 17 and ip6[6] = 6", true},
+		// The X comparison, whose branches both reject once ip6 is
+		// decided, is dead code (and libpcap refuses it too).
+		{"ip[0] > ip[1] and ip6", true},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
