@@ -131,7 +131,7 @@ type scratch struct {
 	vnums   []vnum
 	vals    []valueExpr
 	codes   [][]stmt
-	rels    []bool
+	kinds   []uint8
 	codeIdx hashIndex
 	kept    []*block
 	keptIdx hashIndex

@@ -254,7 +254,11 @@ type optimizer struct {
 	keyOf []int32
 	// codes are the interned value codes, by key, found through codeIdx.
 	codes   [][]stmt
-	rels    []bool // whether each is a relation's (first round only)
+	kinds   []uint8 // each one's kind: kindRel, kindX
+	// live is what the graph's blocks read that earlier blocks leave
+	// (made when first needed: optimize adds no blocks).
+	live *liveAfter
+	g    *graph
 	codeIdx *hashIndex
 	// repeated says, for each value key, how often blocks test it
 	// (onceTested, fewTests, manyTests).
@@ -321,12 +325,12 @@ func optimize(g *graph, entry *block) (*block, bool) {
 // relKeys forgets the value keys of the first round, where relations
 // had values of their own, if any had, and reports whether it did.
 func (o *optimizer) relKeys() bool {
-	if !slices.Contains(o.rels, true) {
+	if !slices.ContainsFunc(o.kinds, func(k uint8) bool { return k&kindRel != 0 }) {
 		return false
 	}
 	clear(o.keyOf)
 	clear(o.codes)
-	o.codes, o.rels = o.codes[:0], o.rels[:0]
+	o.codes, o.kinds = o.codes[:0], o.kinds[:0]
 	o.codeIdx.reset(0)
 	return true
 }
@@ -368,14 +372,14 @@ func compact(g *graph, entry *block) (*block, bool) {
 func newOptimizer(g *graph) *optimizer {
 	n := len(g.blocks)
 	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
-		codes: g.scr.codes[:0], rels: g.scr.rels[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr}
+		codes: g.scr.codes[:0], kinds: g.scr.kinds[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr, g: g}
 	o.codeIdx.reset(0)
 	return o
 }
 
 // giveBack returns the tables o grew to g's scratch.
 func (o *optimizer) giveBack(g *graph) {
-	g.scr.codes, g.scr.rels = o.codes[:0], o.rels[:0]
+	g.scr.codes, g.scr.kinds = o.codes[:0], o.kinds[:0]
 }
 
 // threadAndCollapse threads jumps and collapses the tests it leaves with
@@ -444,32 +448,60 @@ const maxNeqTested = 32
 
 // valueKey returns the key of the value a test block computes before its
 // jump, or -1 when the block is not a pure test: its code must read no
-// register it did not set, store nothing, and compare A with a constant.
+// register it did not set, store nothing, and compare A with a constant;
+// or, for a comparison of A with X, set both and store only into cells
+// that nothing reads before writing them, in a graph where no block
+// reads a register it did not set. The key of such a comparison is that
+// of its code and the comparison together (kindX): threading decides it
+// only from the same comparison made before.
 func (o *optimizer) valueKey(b *block) int {
 	if k := o.keyOf[b.id]; k != 0 {
 		return int(k) - 2
 	}
 	k := keyNone
-	if !b.ret && b.jop != clsJMP|jmpJA && b.jop&srcX == 0 && pure(b.stmts) {
+	var kind uint8
+	if b.rel && !o.full {
 		// (In the first round, a relation's value is another: block.rel.)
-		k = o.intern(b.stmts, b.rel && !o.full)
+		kind = kindRel
+	}
+	switch {
+	case b.ret || b.jop == clsJMP|jmpJA:
+	case b.jop&srcX == 0:
+		if pure(b.stmts) {
+			k = o.intern(b.stmts, kind)
+		}
+	case o.xPure(b):
+		k = o.intern(b.stmts, kind|kindX)
 	}
 	o.keyOf[b.id] = int32(k + 2)
 	return k
 }
 
-// intern returns the number of code (of a relation's code, for rel),
-// giving it the next one if it is new.
-func (o *optimizer) intern(code []stmt, rel bool) int {
-	h := stmtsHash(code)
-	if rel {
-		h = ^h
+// Kinds of value keys.
+const (
+	kindRel = 1 << iota // a relation's, in the first round
+	kindX               // a comparison of A with X
+)
+
+// xPure reports whether b, a comparison of A with X, can be skipped
+// when its outcome is known (see valueKey).
+func (o *optimizer) xPure(b *block) bool {
+	if mem, regs := exposed(b); regs || mem != 0 {
+		return false
 	}
-	if k := o.codeIdx.find(h, func(i int) bool { return o.rels[i] == rel && slices.Equal(o.codes[i], code) }); k >= 0 {
+	live := o.liveness()
+	return !live.regs && stored(b.stmts)&live.mem == 0
+}
+
+// intern returns the number of code of a kind, giving it the next one
+// if it is new.
+func (o *optimizer) intern(code []stmt, kind uint8) int {
+	h := stmtsHash(code) ^ uint64(kind)*0x9e3779b97f4a7c15
+	if k := o.codeIdx.find(h, func(i int) bool { return o.kinds[i] == kind && slices.Equal(o.codes[i], code) }); k >= 0 {
 		return k
 	}
 	o.codes = append(o.codes, code)
-	o.rels = append(o.rels, rel)
+	o.kinds = append(o.kinds, kind)
 	return o.codeIdx.add(h)
 }
 
@@ -601,7 +633,9 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 		return in
 	}
 	cur, _ := in.get(k)
-	if op := b.jop & 0xf0; op != jmpJEQ {
+	if op := b.jop & 0xf0; op != jmpJEQ || b.jop&srcX != 0 {
+		// (Of a comparison with X, only its outcome: "jeq x" taken says
+		// nothing of A's value.)
 		if len(cur.tests) >= maxTests {
 			return in
 		}
@@ -726,7 +760,6 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 // them, after their predecessors were visited), from the returns up, and
 // returns the entry.
 func (o *optimizer) collapse(entry *block) *block {
-	var live *liveAfter // made when first needed
 	return o.replaceUp(entry, func(b *block) *block {
 		if b.ret || b.jop == clsJMP|jmpJA {
 			return nil
@@ -739,10 +772,7 @@ func (o *optimizer) collapse(entry *block) *block {
 			if b.jt != b.jf {
 				return nil
 			}
-			if live == nil {
-				live = o.liveAfter(entry)
-			}
-			if !live.dead(b) {
+			if !o.liveness().dead(b) {
 				return nil
 			}
 			if o.full && !isReject(b.jt) && mayFail(b.stmts) {
@@ -773,9 +803,15 @@ type liveAfter struct {
 	regs bool
 }
 
-func (o *optimizer) liveAfter(entry *block) *liveAfter {
+// liveness returns what the graph's blocks read that earlier blocks
+// leave, computed once: over all the blocks made, for optimize adds
+// none.
+func (o *optimizer) liveness() *liveAfter {
+	if o.live != nil {
+		return o.live
+	}
 	l := &liveAfter{}
-	for _, b := range o.ord.layout(entry) {
+	for _, b := range o.g.blocks {
 		if b.ret {
 			l.regs = l.regs || b.retA
 			continue
@@ -784,6 +820,7 @@ func (o *optimizer) liveAfter(entry *block) *liveAfter {
 		l.mem |= mem
 		l.regs = l.regs || regs
 	}
+	o.live = l
 	return l
 }
 
@@ -972,7 +1009,7 @@ func (o *optimizer) soleFact(b *block, k int, taken bool, neq *[1]uint32, tests 
 	if k < 0 || k >= len(o.repeated) || o.repeated[k] == onceTested {
 		return fact{}
 	}
-	if op := b.jop & 0xf0; op != jmpJEQ {
+	if op := b.jop & 0xf0; op != jmpJEQ || b.jop&srcX != 0 {
 		tests[0] = testOutcome{op, b.k, taken}
 		return fact{tests: tests[:]}
 	}

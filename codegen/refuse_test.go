@@ -60,6 +60,10 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		// The X comparison, whose branches both reject once ip6 is
 		// decided, is dead code (and libpcap refuses it too).
 		{"ip[0] > ip[1] and ip6", true},
+		// A comparison of A with X is decided from the same comparison
+		// made before, as libpcap decides it.
+		{"ip[0] > ip[1] and not ip[0] > ip[1]", true},
+		{"ip[0] = ip[1] and ip[0] != ip[1]", true},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
@@ -84,6 +88,29 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestXComparisonThreaded checks that a comparison of A with X made
+// twice on a path is made once: the second is decided by the first (its
+// code, which stores a temporary cell, goes with it), as libpcap's
+// optimizer decides it.
+func TestXComparisonThreaded(t *testing.T) {
+	once, err := compileFor(t, cbpf.LinkEN10MB, "tcp[0:2] > tcp[2:2]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, expr := range []string{
+		"tcp[0:2] > tcp[2:2] and tcp[0:2] > tcp[2:2]",
+		"tcp[0:2] > tcp[2:2] and (tcp[0:2] > tcp[2:2] or udp)",
+	} {
+		p, err := compileFor(t, cbpf.LinkEN10MB, expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.String() != once.String() {
+			t.Errorf("%s:\n%s\nwant the program of the comparison alone:\n%s", expr, p, once)
+		}
 	}
 }
 
