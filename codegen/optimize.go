@@ -253,12 +253,12 @@ type optimizer struct {
 	// while not computed yet.
 	keyOf []int32
 	// codes are the interned value codes, by key, found through codeIdx.
-	codes   [][]stmt
-	kinds   []uint8 // each one's kind: kindRel, kindX
+	codes [][]stmt
+	kinds []uint8 // each one's kind: kindRel, kindX
 	// live is what the graph's blocks read that earlier blocks leave
 	// (made when first needed: optimize adds no blocks).
-	live *liveAfter
-	g    *graph
+	live    *liveAfter
+	g       *graph
 	codeIdx *hashIndex
 	// repeated says, for each value key, how often blocks test it
 	// (onceTested, fewTests, manyTests).
