@@ -6,7 +6,8 @@
 #
 # Usage: bench/randdiff.sh [N [SEED [CAPTURE]]]
 #        (default 2000 expressions, seed 21, ../shared/corpus/pcaps/en10mb.pcap)
-#        DIFFTEST=path/to/difftest VERBOSE=1 bench/randdiff.sh
+#        DIFFTEST=path/to/difftest VERBOSE=1 ALL=1 bench/randdiff.sh
+#        (ALL=1: with protochain and geneve among the primitives)
 # Needs: go, tcpdump (installed with apt-get if missing), python3 (difftest).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +21,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$root/bench/lib.sh"
 need_pkg "command -v tcpdump" tcpdump
 [ -x "$difftest" ] || { echo "randdiff: no difftest at $difftest (set DIFFTEST)" >&2; exit 1; }
-(cd "$root" && go build -o "$tmp/bpfc" ./cmd/bpfc && go run ./bench/randexprs -n "$n" -seed "$seed") >"$tmp/exprs.txt"
+(cd "$root" && go build -o "$tmp/bpfc" ./cmd/bpfc && go run ./bench/randexprs -n "$n" -seed "$seed" ${ALL:+-all}) >"$tmp/exprs.txt"
 echo "$n random expressions (seed $seed) on $(basename "$pcap"):"
 if [ "${VERBOSE:-}" ]; then
 	"$difftest" --exprs "$tmp/exprs.txt" --pcap "$pcap" -v "$tmp/bpfc" | grep -v '^match' || true

@@ -91,7 +91,7 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		return nil, c.err
 	}
 	orig, regrouped := p, false
-	if !opts.NoOptimize && regroupNeeded(p) {
+	if !opts.NoOptimize && !c.asWritten() && regroupNeeded(p) {
 		p, regrouped = regroup(p), true
 	}
 	g, raw, rejected, err := c.build(p, snap, opts)
@@ -101,7 +101,7 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	// as libpcap's does ("ip and arp"); otherwise the program keeps
 	// nothing ("(tcp or udp) and icmp", which libpcap compiles). Without
 	// regrouping, the optimizer's verdict is that first round's.
-	if err == nil && rejected && (!regrouped || libpcapRejects(orig, snap)) {
+	if err == nil && rejected && !c.asWritten() && (!regrouped || libpcapRejects(orig, snap)) {
 		g.release()
 		return nil, ErrRejectsAll
 	}
@@ -118,6 +118,14 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	g.release()
 	return prog, nil
 }
+
+// asWritten reports whether libpcap leaves the program as it was
+// generated: it does not optimize a program with geneve or protochain
+// (tcpdump -d prints what tcpdump -O -d does), so it never refuses one as
+// "rejects all packets", and its program makes every load, in the order
+// written. bpfc still optimizes such a program, but without regrouping,
+// and keeping every load that can fail (see optimizer.keepAll).
+func (c *compiler) asWritten() bool { return c.geneveUsed || c.protochainUsed }
 
 // libpcapRejects reports whether libpcap's optimizer would refuse p as
 // "rejects all packets": whether the optimizer's first round, which
@@ -140,7 +148,7 @@ func (c *compiler) build(p pred, snap uint32, opts Options) (g *graph, raw []bpf
 	g = newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
-		entry, rejected = optimize(g, entry)
+		entry, rejected = optimize(g, entry, c.asWritten())
 		if opts.Compact {
 			entry, _ = compact(g, entry)
 		}

@@ -294,7 +294,8 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 	return and(guards(x), guards(y), markRel(test)), nil
 }
 
-// markRel marks the tests of p as a relation's (see block.rel).
+// markRel marks the tests of p as a relation's (see block.rel): a
+// relation's test, or the sets and ranges regrouping makes of them.
 func markRel(p pred) pred {
 	switch q := p.(type) {
 	case *pTest:
@@ -303,6 +304,13 @@ func markRel(p pred) pred {
 		return &r
 	case pNot:
 		return pNot{markRel(q.x)}
+	case *pAnd:
+		return &pAnd{markRel(q.a), markRel(q.b)}
+	case *pOr:
+		return &pOr{markRel(q.a), markRel(q.b)}
+	case pSet:
+		q.rel = true
+		return q
 	}
 	return p
 }

@@ -60,7 +60,13 @@ func (c *compiler) geneve(vni int64) pred {
 	c.geneveUsed = true
 	c.offLinkType = loc{cellLinkType, 0}
 	c.offLinkPayload = loc{cellLinkPayload, 0}
-	c.proto = geneveNetProto
+	if c.mplsDepth == 0 {
+		c.proto = geneveNetProto
+	}
+	// (After mpls, libpcap goes on recognising the network protocol by
+	// MPLS's rules, now at the inner offsets, and refusing the others:
+	// "mpls and geneve and ip" tests the bottom-of-stack bit and the
+	// version nibble there.)
 	return p
 }
 

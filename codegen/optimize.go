@@ -275,6 +275,10 @@ type optimizer struct {
 	// full lets threading decide all that its facts tell (see outcome);
 	// lostFull says that a threading without it left such a test.
 	full, lostFull bool
+	// keepAll keeps, from the first round on, the code of every test
+	// that goes and can fail (keepsLoads): for a program libpcap does
+	// not optimize, whose every load is made (compiler.asWritten).
+	keepAll bool
 	// in is what the last threading knew on the way into each block, by
 	// id, for collapse, which follows it (optimize adds no blocks).
 	in []facts
@@ -285,8 +289,9 @@ const keyNone = -1
 // optimize returns the entry of an equivalent, smaller graph, and
 // whether the passes that libpcap's optimizer also makes found that the
 // expression rejects every packet (which libpcap refuses).
-func optimize(g *graph, entry *block) (*block, bool) {
+func optimize(g *graph, entry *block, keepAll bool) (*block, bool) {
 	o := newOptimizer(g)
+	o.keepAll = keepAll
 	defer o.giveBack(g)
 	entry = o.firstRound(entry)
 	if isReject(entry) {
@@ -775,7 +780,7 @@ func (o *optimizer) collapse(entry *block) *block {
 			if !o.liveness().dead(b) {
 				return nil
 			}
-			if o.full && !isReject(b.jt) && mayFail(b.stmts) {
+			if (o.full || o.keepAll) && !isReject(b.jt) && mayFail(b.stmts) {
 				// As keepsLoads: the test goes, its code stays.
 				b.jop, b.k = clsJMP|jmpJA, 0
 				return nil
@@ -914,7 +919,7 @@ func stored(code []stmt) uint16 {
 // the load changes nothing; where f, what is known on the way in, knows
 // of b's value, it was loaded before and cannot fail now.)
 func (o *optimizer) keepsLoads(b *block, f facts) bool {
-	if !o.full || isReject(b.jt) || !mayFail(b.stmts) {
+	if !o.full && !o.keepAll || isReject(b.jt) || !mayFail(b.stmts) {
 		return false
 	}
 	if k := o.valueKey(b); k >= 0 {

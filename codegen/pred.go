@@ -46,6 +46,7 @@ type (
 	pSet struct {
 		prep []stmt
 		ivs  []interval
+		rel  bool // a set of a relation's values (see block.rel)
 	}
 )
 
@@ -273,7 +274,7 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			q.lowed[key] = b
 			return b
 		case pSet:
-			return g.lowerSet(q.prep, q.ivs, t, f)
+			return g.lowerSet(q.prep, q.ivs, q.rel, t, f)
 		case pSeq:
 			next := g.lower(q.next, t, f)
 			return g.add(block{stmts: q.code, jop: clsJMP | jmpJA, jt: next, jf: next})

@@ -3,6 +3,7 @@ package codegen_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/bpfc/bpfc/cbpf"
@@ -64,6 +65,12 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		// made before, as libpcap decides it.
 		{"ip[0] > ip[1] and not ip[0] > ip[1]", true},
 		{"ip[0] = ip[1] and ip[0] != ip[1]", true},
+		// libpcap does not optimize a program with geneve or protochain,
+		// so it refuses none (compiler.asWritten).
+		{"tcp and geneve", false},
+		{"tcp[0:2] = tcp[2:2] and geneve", false},
+		{"ip and ip6 protochain 17", false},
+		{"ip[2:2] < len and ip6 protochain 17", false},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
@@ -151,7 +158,10 @@ func TestShortPacketKeepsLibpcapLoads(t *testing.T) {
 //   - libpcap compiles "(not tcp or (dst host 8.8.8.8 and ip broadcast))
 //     or (tcp[0:2] > tcp[2:2] or not udp[0:2] = 53)" to "ret #262144":
 //     the X comparison, whose branches meet, goes with its loads, and
-//     every packet is kept, even one of 0 bytes.
+//     every packet is kept, even one of 0 bytes;
+//   - libpcap does not optimize "ip[9] = 6 or not ip[9] = 6 or geneve":
+//     its program loads byte 23 of an IPv4 packet before it accepts, so
+//     an IPv4 packet cut before it is refused.
 func TestShortPacketsAsLibpcap(t *testing.T) {
 	for _, tc := range []struct {
 		expr string
@@ -166,6 +176,9 @@ func TestShortPacketsAsLibpcap(t *testing.T) {
 		{"not (ip6[6] = 17 and tcp)", ipv4UDP(60)[:14], 60, true},
 		{"(not tcp or (dst host 8.8.8.8 and ip broadcast)) or (tcp[0:2] > tcp[2:2] or not udp[0:2] = 53)", nil, 60, true},
 		{"(not tcp or (dst host 8.8.8.8 and ip broadcast)) or (tcp[0:2] > tcp[2:2] or not udp[0:2] = 53)", tcpFrame(60)[:36], 60, true},
+		{"ip[9] = 6 or not ip[9] = 6 or geneve", ipv4UDP(60), 60, true},
+		{"ip[9] = 6 or not ip[9] = 6 or geneve", ipv4UDP(60)[:20], 60, false},
+		{"ip[9] = 6 or not ip[9] = 6 or geneve", ipv6UDP(70)[:14], 70, true},
 	} {
 		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
 		if err != nil {
@@ -179,6 +192,82 @@ func TestShortPacketsAsLibpcap(t *testing.T) {
 			t.Errorf("%s: a packet of %d of %d bytes kept %v, libpcap's program %v\n%s", tc.expr, len(tc.pkt), tc.wire, kept, tc.kept, p)
 		}
 	}
+}
+
+// TestRelationsThroughRegrouping checks that regrouping keeps a
+// relation's tests apart from the protocol tests of the same field
+// (block.rel), so that the optimizer's first round does not decide "ip[9]
+// = 6" from "tcp" on a regrouped expression either: there, libpcap keeps
+// the division by ip[1] on the way, and a packet whose ip[1] is 0 is
+// refused (tcpdump 4.99.3 on such a packet, whole).
+func TestRelationsThroughRegrouping(t *testing.T) {
+	pkt := tcpFrame(60)
+	pkt[14+1] = 0 // ip[1], the divisor
+	for _, expr := range []string{
+		"(tcp and ip[0] / ip[1] > ip[2]) or (tcp and ip[9] = 6)",
+		"(ip[0] / ip[1] > 2 or ether[12:2] = 0x800) or tcp",
+		"ip[0] / ip[1] > ip[2] or ether[12:2] = 0x800 or udp",
+	} {
+		p, err := compileFor(t, cbpf.LinkEN10MB, expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		vm, err := cbpf.NewVM(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vm.Run(pkt, len(pkt)) != 0 {
+			t.Errorf("%s: keeps a TCP packet whose ip[1] is 0; libpcap's program divides by it and refuses it\n%s", expr, p)
+		}
+	}
+}
+
+// TestMPLSThenGeneve checks that geneve after mpls leaves the network
+// protocol recognised by MPLS's rules, as in libpcap 1.10.3: "(mpls and
+// geneve) or stp" is refused like "mpls and stp", and "mpls and geneve
+// and ip" tests the bottom-of-stack bit two bytes before the inner
+// network header, at an offset (x - 2) that libpcap's bounds check
+// refuses: it keeps no packet, not even an inner IPv4 one (tcpdump
+// 4.99.3 -r on these frames).
+func TestMPLSThenGeneve(t *testing.T) {
+	if _, err := compileFor(t, cbpf.LinkEN10MB, "(mpls and geneve) or stp"); err == nil || !strings.Contains(err.Error(), "unsupported protocol over mpls") {
+		t.Errorf("(mpls and geneve) or stp: got %v, want libpcap's refusal", err)
+	}
+	for _, tc := range []struct {
+		expr string
+		kept bool
+	}{
+		{"mpls and geneve", true},
+		{"mpls and geneve and ip", false},
+		{"mpls and geneve and udp", false},
+	} {
+		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		vm, err := cbpf.NewVM(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkt := mplsGeneveFrame()
+		if kept := vm.Run(pkt, len(pkt)) != 0; kept != tc.kept {
+			t.Errorf("%s: an inner IPv4 packet in Geneve over MPLS kept %v, libpcap's program %v\n%s", tc.expr, kept, tc.kept, p)
+		}
+	}
+}
+
+// mplsGeneveFrame is an Ethernet frame of MPLS (one label), IPv4, UDP to
+// port 6081, Geneve (an Ethernet payload) and an inner Ethernet frame of
+// IPv4.
+func mplsGeneveFrame() []byte {
+	inner := make([]byte, 54)
+	inner[12], inner[13], inner[14] = 0x08, 0x00, 0x45
+	geneve := append([]byte{0, 0, 0x65, 0x58, 0, 0, 1, 0}, inner...)
+	udp := append([]byte{0x04, 0xd2, 0x17, 0xc1, 0, byte(8 + len(geneve)), 0, 0}, geneve...)
+	ip := append([]byte{0x45, 0, 0, byte(20 + len(udp)), 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}, udp...)
+	mpls := append([]byte{0x00, 0x06, 0x41, 0x40}, ip...) // label 100, bottom of stack
+	eth := []byte{0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x88, 0x47}
+	return append(eth, mpls...)
 }
 
 // tcpFrame is an n-byte Ethernet frame of TCP over IPv4 (a 20-byte IP

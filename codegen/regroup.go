@@ -379,12 +379,16 @@ func sets(terms []pred) pred {
 			order = append(order, entry{p: t})
 			continue
 		}
+		// (A relation's tests make sets of their own: block.rel.)
 		h := stmtsHash(q.prep)
+		if q.rel {
+			h = ^h
+		}
 		var s *set
-		if i := index.find(h, func(i int) bool { return slices.Equal(found[i].prep, q.prep) }); i >= 0 {
+		if i := index.find(h, func(i int) bool { return found[i].rel == q.rel && slices.Equal(found[i].prep, q.prep) }); i >= 0 {
 			s = found[i]
 		} else {
-			s = &set{prep: q.prep}
+			s = &set{prep: q.prep, rel: q.rel}
 			found = append(found, s)
 			index.add(h)
 			order = append(order, entry{s: s})
@@ -394,7 +398,11 @@ func sets(terms []pred) pred {
 	out := pred(pFalse)
 	for _, e := range order {
 		if e.s != nil {
-			out = or(out, setTest(e.s.prep, e.s.vals, e.s.repeats))
+			t := setTest(e.s.prep, e.s.vals, e.s.repeats)
+			if e.s.rel {
+				t = markRel(t)
+			}
+			out = or(out, t)
 		} else {
 			out = or(out, e.p)
 		}
@@ -411,6 +419,7 @@ type set struct {
 	prep    []stmt
 	vals    []uint32
 	repeats bool // vals may hold a value more than once
+	rel     bool // the values a relation compares with (block.rel)
 }
 
 func (s *set) add(v uint32) {
@@ -430,7 +439,7 @@ func setTest(prep []stmt, vals []uint32, repeats bool) pred {
 	if repeats {
 		ivs = intervals(vals)
 		if distinct(ivs) >= setTreeMin {
-			return pSet{prep, ivs}
+			return pSet{prep, ivs, false}
 		}
 		vals = dedup(vals)
 	}
@@ -445,7 +454,7 @@ func setTest(prep []stmt, vals []uint32, repeats bool) pred {
 		ivs = intervals(vals)
 	}
 	if len(vals) >= setTreeMin {
-		return pSet{prep, ivs}
+		return pSet{prep, ivs, false}
 	}
 	// In the order the values came, each run where its first value was.
 	out := pred(pFalse)
@@ -491,28 +500,35 @@ func dedup(vals []uint32) []uint32 {
 // for a long run, a jge and a jgt. It makes the blocks that the
 // equivalent tree of preds (pIf over disjunctions of tests) would, in
 // the same order, without building that tree.
-func (g *graph) lowerSet(prep []stmt, ivs []interval, t, f *block) *block {
+func (g *graph) lowerSet(prep []stmt, ivs []interval, rel bool, t, f *block) *block {
 	if len(ivs) > setLeafMax {
 		m := len(ivs) / 2
-		right := g.lowerSet(prep, ivs[m:], t, f)
-		left := g.lowerSet(prep, ivs[:m], t, f)
-		return g.newJump(prep, clsJMP|jmpJGT|srcK, ivs[m-1].hi, right, left)
+		right := g.lowerSet(prep, ivs[m:], rel, t, f)
+		left := g.lowerSet(prep, ivs[:m], rel, t, f)
+		return g.relJump(prep, clsJMP|jmpJGT|srcK, ivs[m-1].hi, rel, right, left)
 	}
 	b := f
 	for i := len(ivs) - 1; i >= 0; i-- {
 		iv := ivs[i]
 		if iv.hi-iv.lo+1 >= rangeMin {
-			le := g.newJump(prep, clsJMP|jmpJGT|srcK, iv.hi, b, t)
-			b = g.newJump(prep, clsJMP|jmpJGE|srcK, iv.lo, le, b)
+			le := g.relJump(prep, clsJMP|jmpJGT|srcK, iv.hi, rel, b, t)
+			b = g.relJump(prep, clsJMP|jmpJGE|srcK, iv.lo, rel, le, b)
 			continue
 		}
 		for v := iv.hi; ; v-- {
-			b = g.newJump(prep, clsJMP|jmpJEQ|srcK, v, t, b)
+			b = g.relJump(prep, clsJMP|jmpJEQ|srcK, v, rel, t, b)
 			if v == iv.lo {
 				break
 			}
 		}
 	}
+	return b
+}
+
+// relJump is newJump for a test that is a relation's when rel is set.
+func (g *graph) relJump(prep []stmt, jop uint16, k uint32, rel bool, t, f *block) *block {
+	b := g.newJump(prep, jop, k, t, f)
+	b.rel = rel
 	return b
 }
 
@@ -615,6 +631,9 @@ func predHash(p pred) uint64 {
 		return 7
 	case *pTest:
 		h := stmtsHash(q.prep)
+		if q.rel {
+			h = ^h
+		}
 		h = (h ^ uint64(q.jop)) * prime
 		return (h ^ uint64(q.k)) * prime
 	}
@@ -637,7 +656,7 @@ func predEqual(a, b pred) bool {
 		return ok && x == y
 	case *pTest:
 		y, ok := b.(*pTest)
-		return ok && x.jop == y.jop && x.k == y.k && slices.Equal(x.prep, y.prep)
+		return ok && x.jop == y.jop && x.k == y.k && x.rel == y.rel && slices.Equal(x.prep, y.prep)
 	}
 	return false
 }
