@@ -1096,8 +1096,16 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	inA, inX := regs[:o.n], regs[o.n:]
 	reached := zeroed(&o.scr.bools, o.n)
 	vn := valueNumbers{list: zeroed(&o.scr.vals, 8)[:0], hint: o.n}
-	defer func() { o.scr.vals = vn.list[:0] }()
 	dropped := false
+	defer func() {
+		o.scr.vals = vn.list[:0]
+		if dropped {
+			// Blocks now read what their predecessors leave: the
+			// liveness is stale. (So are the value keys of the blocks
+			// changed; no pass after this one uses them.)
+			o.live = nil
+		}
+	}()
 	for _, b := range order {
 		if b.ret {
 			continue
