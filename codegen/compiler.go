@@ -18,6 +18,10 @@ type compiler struct {
 	// network header and change how its protocol is found (proto).
 	offLinkType    loc
 	offLinkPayload loc
+	// offLinkHdr is where the link header in force starts, for link[],
+	// ether[] and byte: the packet's start, or after pppoes the PPP
+	// header's (libpcap's off_linkhdr; vlan and mpls leave it).
+	offLinkHdr loc
 	proto          func(c *compiler, et uint32) pred
 
 	mplsDepth      int  // MPLS labels seen so far
@@ -105,7 +109,7 @@ func (c *compiler) test(prep []stmt, jop uint16, k uint32) pred {
 func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 	c := &compiler{
 		link: l, snaplen: snaplen,
-		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload),
+		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload), offLinkHdr: abs(0),
 		proto: l.netProto,
 	}
 	c.protoMemo = c.memoBuf[:0]

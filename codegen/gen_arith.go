@@ -118,7 +118,7 @@ func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 	case LayerRadio:
 		base = abs(0)
 	case LayerLink:
-		base = abs(0)
+		base = c.offLinkHdr
 		if c.link.radiotap {
 			// After the radiotap header, whose length is read each time.
 			k, ok := e.index.(aConst)

@@ -83,7 +83,9 @@ func (c *compiler) pppoes(id int64) pred {
 	if id >= 0 {
 		p = and(p, loadMaskEq(4, c.offLinkPayload, 0xffff, uint32(id)))
 	}
-	// PPPoE header (6 bytes), then the 2-byte PPP protocol.
+	// PPPoE header (6 bytes), then the 2-byte PPP protocol, where the
+	// link header now starts ("pppoes or ether[0] = 1" loads byte 20).
+	c.offLinkHdr = c.offLinkPayload.add(6)
 	c.offLinkType = c.offLinkPayload.add(6)
 	c.offLinkPayload = c.offLinkPayload.add(8)
 	c.proto = pppNetProto

@@ -191,7 +191,7 @@ func (c *compiler) wlanLoad(off uint32) []stmt {
 	if c.link.radiotap {
 		return append(radiotapX(), ldInd(1, off))
 	}
-	return abs(off).load(1)
+	return c.offLinkHdr.add(off).load(1)
 }
 
 // partialNetProto refuses network-layer tests on a link type supported

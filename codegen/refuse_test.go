@@ -256,6 +256,44 @@ func TestMPLSThenGeneve(t *testing.T) {
 	}
 }
 
+// TestLinkHeaderAfterPPPoE checks that after pppoes, ether[], link[] and
+// byte read from the PPP header, 20 bytes into an Ethernet frame, for the
+// rest of the expression, as libpcap 1.10.3 does ("pppoes or ether[0] =
+// 1" loads byte 20, "pppoes or byte 9 = 6" byte 29), on a frame that is
+// not PPPoE as well: tcpdump keeps 2 packets of its en10mb.pcap for the
+// latter, which bpfc kept none of when it read byte 9.
+func TestLinkHeaderAfterPPPoE(t *testing.T) {
+	frame := func(at int, v byte) []byte {
+		p := ipv4UDP(60)
+		p[at] = v
+		return p
+	}
+	for _, tc := range []struct {
+		expr string
+		pkt  []byte
+		kept bool
+	}{
+		{"pppoes or ether[0] = 1", frame(20, 1), true},
+		{"pppoes or ether[0] = 1", frame(0, 1), false},
+		{"pppoes or link[0] = 1", frame(20, 1), true},
+		{"pppoes or byte 9 = 6", frame(29, 6), true},
+		{"pppoes or byte 9 = 6", frame(9, 6), false},
+		{"ether[0] = 1 or pppoes", frame(0, 1), true},
+	} {
+		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		vm, err := cbpf.NewVM(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := vm.Run(tc.pkt, len(tc.pkt)) != 0; kept != tc.kept {
+			t.Errorf("%s: kept %v, libpcap's program %v\n%s", tc.expr, kept, tc.kept, p)
+		}
+	}
+}
+
 // mplsGeneveFrame is an Ethernet frame of MPLS (one label), IPv4, UDP to
 // port 6081, Geneve (an Ethernet payload) and an inner Ethernet frame of
 // IPv4.
