@@ -22,7 +22,7 @@ type compiler struct {
 	// ether[] and byte: the packet's start, or after pppoes the PPP
 	// header's (libpcap's off_linkhdr; vlan and mpls leave it).
 	offLinkHdr loc
-	proto          func(c *compiler, et uint32) pred
+	proto      func(c *compiler, et uint32) pred
 
 	mplsDepth      int  // MPLS labels seen so far
 	geneveUsed     bool // the offset cells of geneve are in use
