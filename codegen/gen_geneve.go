@@ -1,12 +1,14 @@
 package codegen
 
 // Scratch cells that hold the variable offsets after geneve, whose header
-// has a variable length: where the inner protocol type is, and where the
-// inner network header starts. Arithmetic uses the cells below them.
+// has a variable length: where the inner packet (its link header) starts,
+// where the inner protocol type is, and where the inner network header
+// starts. Arithmetic uses the cells below them.
 const (
+	cellLinkHdr     = 13
 	cellLinkType    = 14
 	cellLinkPayload = 15
-	arithCells      = 14
+	arithCells      = 13
 )
 
 const (
@@ -49,7 +51,7 @@ func (c *compiler) geneve(vni int64) pred {
 	inner := []stmt{
 		aluK(aluADD, nl.off+8), tax(),
 		aluK(aluADD, 2), st(cellLinkType),
-		ldInd(1, 0), aluK(aluAND, 0x3f), aluK(aluMUL, 4), aluK(aluADD, 8), aluX(aluADD), st(cellLinkPayload),
+		ldInd(1, 0), aluK(aluAND, 0x3f), aluK(aluMUL, 4), aluK(aluADD, 8), aluX(aluADD), st(cellLinkPayload), st(cellLinkHdr),
 		ldInd(2, 2), ldxMem(cellLinkPayload),
 	}
 	is := func(v uint32) pred { return &pTest{nil, clsJMP | jmpJEQ | srcK, v, false} }
@@ -58,6 +60,7 @@ func (c *compiler) geneve(vni int64) pred {
 	p := and(or(v4, v6), pSeq{inner, pIf{is(etherTEB), teb, done}})
 
 	c.geneveUsed = true
+	c.offLinkHdr = loc{cellLinkHdr, 0}
 	c.offLinkType = loc{cellLinkType, 0}
 	c.offLinkPayload = loc{cellLinkPayload, 0}
 	if c.mplsDepth == 0 {
@@ -76,4 +79,17 @@ func geneveNetProto(c *compiler, et uint32) pred { return loadEq(2, c.linkTypeOf
 // genevePrologue zeroes the offset cells, so that a path that reads them
 // without having gone through geneve ("geneve or ip") reads 0 rather than
 // a cell never written, which the kernel refuses.
-func genevePrologue() []stmt { return []stmt{ldImm(0), st(cellLinkType), st(cellLinkPayload)} }
+func genevePrologue() []stmt {
+	return []stmt{ldImm(0), st(cellLinkHdr), st(cellLinkType), st(cellLinkPayload)}
+}
+
+// innerEther holds where the link header in force is an Ethernet
+// header, before its MAC addresses are read: always, but after geneve
+// only when the inner packet is an Ethernet frame (its link header and
+// its network header differ), as libpcap tests it.
+func (c *compiler) innerEther() pred {
+	if c.offLinkHdr.reg < 0 {
+		return pTrue
+	}
+	return not(cmpX([]stmt{ldMem(uint32(c.offLinkHdr.reg)), ldxMem(uint32(c.offLinkPayload.reg))}, cmpEQ))
+}

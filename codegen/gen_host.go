@@ -98,10 +98,10 @@ func (c *compiler) host6(d parser.Dir, addr, mask [16]byte) pred {
 func (c *compiler) etherHost(d parser.Dir, mac [6]byte) pred {
 	test := func(off uint32) func() pred {
 		return func() pred {
-			return and(loadEq(4, abs(off+2), binary.BigEndian.Uint32(mac[2:])),
-				loadEq(2, abs(off), uint32(binary.BigEndian.Uint16(mac[:2]))))
+			return and(loadEq(4, c.offLinkHdr.add(off+2), binary.BigEndian.Uint32(mac[2:])),
+				loadEq(2, c.offLinkHdr.add(off), uint32(binary.BigEndian.Uint16(mac[:2]))))
 		}
 	}
-	m := c.link.macs
-	return dirPred(d, test(m.src), test(m.dst))
+	m := c.macs()
+	return and(c.innerEther(), dirPred(d, test(m.src), test(m.dst)))
 }

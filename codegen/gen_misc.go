@@ -25,12 +25,25 @@ func (c *compiler) etherAddr() bool {
 		return false
 	}
 	// After pppoes, the link layer is PPP's, which has no addresses.
-	if c.link.macs == nil || c.pppoe {
+	if c.macs() == nil || c.pppoe {
 		c.fail(errNoEtherAddr)
 		return false
 	}
 	return true
 }
+
+// macs is where the link header in force has its MAC addresses, or nil:
+// the link type's, but after geneve an inner Ethernet frame's, whatever
+// the link type (libpcap then takes the link layer for Ethernet).
+func (c *compiler) macs() *macLayout {
+	if c.offLinkHdr.reg >= 0 {
+		return &etherMACs
+	}
+	return c.link.macs
+}
+
+// etherMACs is an Ethernet header's: destination, then source.
+var etherMACs = macLayout{src: 6, dst: 0}
 
 // etherHostDir is "ether [dir] host MAC" with libpcap's refusal on links
 // without MAC addresses.
@@ -53,7 +66,7 @@ func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 		if c.link.partial != "" {
 			return c.notYet()
 		}
-		if c.link.macs == nil || c.pppoe {
+		if c.macs() == nil || c.pppoe {
 			return c.fail(errNotBroadcast)
 		}
 		return c.etherHost(parser.DirDst, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
@@ -75,10 +88,10 @@ func (c *compiler) multicast(p parser.Proto) pred {
 		if c.link.partial != "" {
 			return c.notYet()
 		}
-		if c.link.macs == nil || c.pppoe {
+		if c.macs() == nil || c.pppoe {
 			return c.fail(errNoMulticast)
 		}
-		return cmp(abs(c.link.macs.dst).load(1), cmpSet, 1)
+		return and(c.innerEther(), cmp(c.offLinkHdr.add(c.macs().dst).load(1), cmpSet, 1))
 	case parser.ProtoIP:
 		return and(c.netProto(etherIP), cmp(c.nl(ipv4Dst).load(1), cmpGE, 224))
 	case parser.ProtoIP6:

@@ -311,6 +311,7 @@ func optimize(g *graph, entry *block, keepAll bool) (*block, bool) {
 		o.sets = true
 		entry = o.mergeIdentical(o.threadAndCollapse(entry))
 	}
+	entry = o.dropDeadStores(entry)
 	entry, settled := o.settle(entry)
 	if settled {
 		// Settled tests may leave others decided on their new paths.
@@ -333,11 +334,56 @@ func (o *optimizer) relKeys() bool {
 	if !slices.ContainsFunc(o.kinds, func(k uint8) bool { return k&kindRel != 0 }) {
 		return false
 	}
+	o.forgetKeys()
+	return true
+}
+
+// forgetKeys forgets every value key, to be made again when asked for.
+func (o *optimizer) forgetKeys() {
 	clear(o.keyOf)
 	clear(o.codes)
 	o.codes, o.kinds = o.codes[:0], o.kinds[:0]
 	o.codeIdx.reset(0)
-	return true
+}
+
+// dropDeadStores removes the stores into scratch cells that no block
+// reads (geneve's cells when nothing after it looks at the inner packet),
+// and the unconditional blocks that leaves without code. It returns the
+// entry.
+func (o *optimizer) dropDeadStores(entry *block) *block {
+	order := o.ord.layout(entry)
+	var read uint16
+	for _, b := range order {
+		for _, s := range b.stmts {
+			if c := s.op & 0x07; (c == clsLD || c == clsLDX) && s.op&0xe0 == modeMEM {
+				read |= 1 << (s.k & 15)
+			}
+		}
+	}
+	dead := func(s stmt) bool {
+		c := s.op & 0x07
+		return (c == clsST || c == clsSTX) && read&(1<<(s.k&15)) == 0
+	}
+	changed := false
+	for _, b := range order {
+		if !slices.ContainsFunc(b.stmts, dead) {
+			continue
+		}
+		// (A copy: code may be shared between blocks, and read-only.)
+		b.stmts = slices.DeleteFunc(slices.Clone(b.stmts), dead)
+		changed = true
+	}
+	if !changed {
+		return entry
+	}
+	o.live = nil
+	o.forgetKeys() // (codes changed)
+	return o.replaceUp(entry, func(b *block) *block {
+		if !b.ret && b.jop == clsJMP|jmpJA && len(b.stmts) == 0 {
+			return b.jt
+		}
+		return nil
+	})
 }
 
 // firstRound is the optimizer's first round, the passes that libpcap's

@@ -249,7 +249,7 @@ func TestMPLSThenGeneve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pkt := mplsGeneveFrame()
+		pkt := geneveFrame(true, true, []byte{0x08, 0x00, 0x45})
 		if kept := vm.Run(pkt, len(pkt)) != 0; kept != tc.kept {
 			t.Errorf("%s: an inner IPv4 packet in Geneve over MPLS kept %v, libpcap's program %v\n%s", tc.expr, kept, tc.kept, p)
 		}
@@ -294,18 +294,65 @@ func TestLinkHeaderAfterPPPoE(t *testing.T) {
 	}
 }
 
-// mplsGeneveFrame is an Ethernet frame of MPLS (one label), IPv4, UDP to
-// port 6081, Geneve (an Ethernet payload) and an inner Ethernet frame of
-// IPv4.
-func mplsGeneveFrame() []byte {
-	inner := make([]byte, 54)
-	inner[12], inner[13], inner[14] = 0x08, 0x00, 0x45
-	geneve := append([]byte{0, 0, 0x65, 0x58, 0, 0, 1, 0}, inner...)
+// TestLinkHeaderAfterGeneve checks that after geneve, ether[], byte and
+// the MAC address tests read the inner packet, from where Geneve's
+// payload starts, and that the address tests first require that payload
+// to be an Ethernet frame (libpcap 1.10.3's programs, checked with
+// difftest on such frames).
+func TestLinkHeaderAfterGeneve(t *testing.T) {
+	mac := []byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55}
+	other := []byte{0x02, 0, 0, 0, 0, 0x01}
+	teb := geneveFrame(false, true, append(append(append([]byte{}, mac...), other...), 0x08, 0x00, 0x45))
+	ipOnly := geneveFrame(false, false, append(append([]byte{0x45}, mac...), mac...))
+	for _, tc := range []struct {
+		expr string
+		pkt  []byte
+		kept bool
+	}{
+		{"geneve and ether dst 00:11:22:33:44:55", teb, true},
+		{"geneve and ether src 00:11:22:33:44:55", teb, false},
+		{"geneve and ether host 00:11:22:33:44:55", teb, true},
+		{"geneve and ether host 00:11:22:33:44:55", ipOnly, false},
+		{"geneve and ether[0] = 0", teb, true},
+		{"geneve and ether[0] = 0x45", ipOnly, true},
+		{"geneve and ether[12:2] = 0x800", teb, true},
+		{"geneve and ether multicast", teb, false},
+		{"geneve or ether[0] = 0xaa", teb, true},
+	} {
+		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		vm, err := cbpf.NewVM(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := vm.Run(tc.pkt, len(tc.pkt)) != 0; kept != tc.kept {
+			t.Errorf("%s: kept %v, libpcap's program %v\n%s", tc.expr, kept, tc.kept, p)
+		}
+	}
+}
+
+// geneveFrame is an Ethernet frame (destination aa:bb:cc:dd:ee:ff) of
+// IPv4 (over one MPLS label when mpls is set), UDP to port 6081 and
+// Geneve, whose payload is an Ethernet frame (teb) or an IPv4 packet,
+// starting with head and padded to 54 bytes.
+func geneveFrame(mpls, teb bool, head []byte) []byte {
+	inner := make([]byte, max(54, len(head)))
+	copy(inner, head)
+	proto := []byte{0x08, 0x00}
+	if teb {
+		proto = []byte{0x65, 0x58}
+	}
+	geneve := append([]byte{0, 0, proto[0], proto[1], 0, 0, 1, 0}, inner...)
 	udp := append([]byte{0x04, 0xd2, 0x17, 0xc1, 0, byte(8 + len(geneve)), 0, 0}, geneve...)
 	ip := append([]byte{0x45, 0, 0, byte(20 + len(udp)), 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}, udp...)
-	mpls := append([]byte{0x00, 0x06, 0x41, 0x40}, ip...) // label 100, bottom of stack
-	eth := []byte{0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x88, 0x47}
-	return append(eth, mpls...)
+	eth := []byte{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08, 0x00}
+	if mpls {
+		eth[12], eth[13] = 0x88, 0x47
+		ip = append([]byte{0x00, 0x06, 0x41, 0x40}, ip...) // label 100, bottom of stack
+	}
+	return append(eth, ip...)
 }
 
 // tcpFrame is an n-byte Ethernet frame of TCP over IPv4 (a 20-byte IP
