@@ -25,6 +25,21 @@ func compileFor(t *testing.T, lt cbpf.LinkType, expr string) (*cbpf.Program, err
 	return codegen.Compile(e, codegen.Options{LinkType: lt})
 }
 
+// keeps compiles expr for EN10MB and reports whether its program keeps
+// pkt, captured from a packet of wire bytes.
+func keeps(t *testing.T, expr string, pkt []byte, wire int) bool {
+	t.Helper()
+	p, err := compileFor(t, cbpf.LinkEN10MB, expr)
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	vm, err := cbpf.NewVM(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vm.Run(pkt, wire) != 0
+}
+
 // TestRejectsAllLikeLibpcap checks that "expression rejects all packets"
 // is refused where libpcap 1.10.3 refuses it, and only there: bpfc's
 // regrouping and its later threading see contradictions that libpcap's
@@ -180,16 +195,8 @@ func TestShortPacketsAsLibpcap(t *testing.T) {
 		{"ip[9] = 6 or not ip[9] = 6 or geneve", ipv4UDP(60)[:20], 60, false},
 		{"ip[9] = 6 or not ip[9] = 6 or geneve", ipv6UDP(70)[:14], 70, true},
 	} {
-		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.expr, err)
-		}
-		vm, err := cbpf.NewVM(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if kept := vm.Run(tc.pkt, tc.wire) != 0; kept != tc.kept {
-			t.Errorf("%s: a packet of %d of %d bytes kept %v, libpcap's program %v\n%s", tc.expr, len(tc.pkt), tc.wire, kept, tc.kept, p)
+		if kept := keeps(t, tc.expr, tc.pkt, tc.wire); kept != tc.kept {
+			t.Errorf("%s: a packet of %d of %d bytes kept %v, libpcap's program %v", tc.expr, len(tc.pkt), tc.wire, kept, tc.kept)
 		}
 	}
 }
@@ -208,16 +215,8 @@ func TestRelationsThroughRegrouping(t *testing.T) {
 		"(ip[0] / ip[1] > 2 or ether[12:2] = 0x800) or tcp",
 		"ip[0] / ip[1] > ip[2] or ether[12:2] = 0x800 or udp",
 	} {
-		p, err := compileFor(t, cbpf.LinkEN10MB, expr)
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		vm, err := cbpf.NewVM(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if vm.Run(pkt, len(pkt)) != 0 {
-			t.Errorf("%s: keeps a TCP packet whose ip[1] is 0; libpcap's program divides by it and refuses it\n%s", expr, p)
+		if keeps(t, expr, pkt, len(pkt)) {
+			t.Errorf("%s: keeps a TCP packet whose ip[1] is 0; libpcap's program divides by it and refuses it", expr)
 		}
 	}
 }
@@ -241,17 +240,9 @@ func TestMPLSThenGeneve(t *testing.T) {
 		{"mpls and geneve and ip", false},
 		{"mpls and geneve and udp", false},
 	} {
-		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.expr, err)
-		}
-		vm, err := cbpf.NewVM(p)
-		if err != nil {
-			t.Fatal(err)
-		}
 		pkt := geneveFrame(true, true, []byte{0x08, 0x00, 0x45})
-		if kept := vm.Run(pkt, len(pkt)) != 0; kept != tc.kept {
-			t.Errorf("%s: an inner IPv4 packet in Geneve over MPLS kept %v, libpcap's program %v\n%s", tc.expr, kept, tc.kept, p)
+		if kept := keeps(t, tc.expr, pkt, len(pkt)); kept != tc.kept {
+			t.Errorf("%s: an inner IPv4 packet in Geneve over MPLS kept %v, libpcap's program %v", tc.expr, kept, tc.kept)
 		}
 	}
 }
@@ -280,16 +271,8 @@ func TestLinkHeaderAfterPPPoE(t *testing.T) {
 		{"pppoes or byte 9 = 6", frame(9, 6), false},
 		{"ether[0] = 1 or pppoes", frame(0, 1), true},
 	} {
-		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.expr, err)
-		}
-		vm, err := cbpf.NewVM(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if kept := vm.Run(tc.pkt, len(tc.pkt)) != 0; kept != tc.kept {
-			t.Errorf("%s: kept %v, libpcap's program %v\n%s", tc.expr, kept, tc.kept, p)
+		if kept := keeps(t, tc.expr, tc.pkt, len(tc.pkt)); kept != tc.kept {
+			t.Errorf("%s: kept %v, libpcap's program %v", tc.expr, kept, tc.kept)
 		}
 	}
 }
@@ -319,16 +302,8 @@ func TestLinkHeaderAfterGeneve(t *testing.T) {
 		{"geneve and ether multicast", teb, false},
 		{"geneve or ether[0] = 0xaa", teb, true},
 	} {
-		p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.expr, err)
-		}
-		vm, err := cbpf.NewVM(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if kept := vm.Run(tc.pkt, len(tc.pkt)) != 0; kept != tc.kept {
-			t.Errorf("%s: kept %v, libpcap's program %v\n%s", tc.expr, kept, tc.kept, p)
+		if kept := keeps(t, tc.expr, tc.pkt, len(tc.pkt)); kept != tc.kept {
+			t.Errorf("%s: kept %v, libpcap's program %v", tc.expr, kept, tc.kept)
 		}
 	}
 }
