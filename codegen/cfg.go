@@ -135,7 +135,8 @@ type scratch struct {
 	codeIdx hashIndex
 	kept    []*block
 	keptIdx hashIndex
-	links   []*block // shareTails's chains
+	valIdx  hashIndex // dropRedundantLoads's value numbers
+	links   []*block  // shareTails's chains
 	u64     []uint64
 	ints    []int
 	out     []bpf.RawInstruction

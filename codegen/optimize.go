@@ -1141,7 +1141,8 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 	regs := zeroed(&o.scr.vnums, 2*o.n)
 	inA, inX := regs[:o.n], regs[o.n:]
 	reached := zeroed(&o.scr.bools, o.n)
-	vn := valueNumbers{list: zeroed(&o.scr.vals, 8)[:0], hint: o.n}
+	vn := valueNumbers{list: zeroed(&o.scr.vals, 8)[:0], idx: &o.scr.valIdx}
+	vn.idx.reset(o.n)
 	dropped := false
 	defer func() {
 		o.scr.vals = vn.list[:0]
@@ -1214,35 +1215,22 @@ type valueExpr struct {
 	a, x vnum
 }
 
-// valueNumbers interns valueExprs: in a list while there are few, then
-// in a map.
+// valueNumbers interns valueExprs, numbered from 1 in the order they
+// come, found through idx (kept with the graph).
 type valueNumbers struct {
 	list []valueExpr
-	m    map[valueExpr]vnum
-	hint int // how many values to make the map for
+	idx  *hashIndex
 }
 
 func (vn *valueNumbers) of(e valueExpr) vnum {
-	if vn.m != nil {
-		if n, ok := vn.m[e]; ok {
-			return n
-		}
-		n := vnum(len(vn.m) + 1)
-		vn.m[e] = n
-		return n
-	}
-	for i, x := range vn.list {
-		if x == e {
-			return vnum(i + 1)
-		}
+	const prime = 1099511628211
+	h := (uint64(e.op)<<32 | uint64(e.k)) * prime
+	h = (h ^ uint64(uint32(e.a))<<32 ^ uint64(uint32(e.x))) * prime
+	if i := vn.idx.find(h, func(i int) bool { return vn.list[i] == e }); i >= 0 {
+		return vnum(i + 1)
 	}
 	vn.list = append(vn.list, e)
-	if len(vn.list) > 32 {
-		vn.m = make(map[valueExpr]vnum, max(2*len(vn.list), vn.hint))
-		for i, x := range vn.list {
-			vn.m[x] = vnum(i + 1)
-		}
-	}
+	vn.idx.add(h)
 	return vnum(len(vn.list))
 }
 
