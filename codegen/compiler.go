@@ -102,7 +102,7 @@ func (c *compiler) or2(a, b pred) pred {
 
 func (c *compiler) test(prep []stmt, jop uint16, k uint32) pred {
 	n := c.tests.new()
-	*n = pTest{prep, jop, k, false}
+	*n = pTest{prep, jop, false, k}
 	return n
 }
 

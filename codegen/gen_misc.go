@@ -230,9 +230,9 @@ func (c *compiler) byteOp(n uint32, op byte, v uint32) pred {
 	case '>':
 		return cmp(load, cmpGT, v)
 	case '&':
-		return &pTest{nil, clsJMP | jmpJSET | srcK, v, false}
+		return &pTest{nil, clsJMP | jmpJSET | srcK, false, v}
 	case '|':
-		return not(&pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, 0, false})
+		return not(&pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, false, 0})
 	}
 	return cmp(load, cmpEQ, v)
 }

@@ -311,7 +311,11 @@ func optimize(g *graph, entry *block, keepAll bool) (*block, bool) {
 		o.sets = true
 		entry = o.mergeIdentical(o.threadAndCollapse(entry))
 	}
-	entry = o.dropDeadStores(entry)
+	if keepAll {
+		// (geneve's cells are the only ones code may store and never
+		// read: other stores are read by the code they come with.)
+		entry = o.dropDeadStores(entry)
+	}
 	entry, settled := o.settle(entry)
 	if settled {
 		// Settled tests may leave others decided on their new paths.
@@ -331,7 +335,20 @@ func optimize(g *graph, entry *block, keepAll bool) (*block, bool) {
 // relKeys forgets the value keys of the first round, where relations
 // had values of their own, if any had, and reports whether it did.
 func (o *optimizer) relKeys() bool {
-	if !slices.ContainsFunc(o.kinds, func(k uint8) bool { return k&kindRel != 0 }) {
+	// Only a relation's code that a protocol test has too makes a key
+	// that merging changes ("ip[9] = 6 and udp"); without one, the keys
+	// stay as they are, and there is nothing more to decide.
+	shared := false
+	for i, k := range o.kinds {
+		if k&kindRel == 0 {
+			continue
+		}
+		if o.lookup(o.codes[i], k&^kindRel) >= 0 {
+			shared = true
+			break
+		}
+	}
+	if !shared {
 		return false
 	}
 	o.forgetKeys()
@@ -547,13 +564,23 @@ func (o *optimizer) xPure(b *block) bool {
 // intern returns the number of code of a kind, giving it the next one
 // if it is new.
 func (o *optimizer) intern(code []stmt, kind uint8) int {
-	h := stmtsHash(code) ^ uint64(kind)*0x9e3779b97f4a7c15
+	h := codeHash(code, kind)
 	if k := o.codeIdx.find(h, func(i int) bool { return o.kinds[i] == kind && slices.Equal(o.codes[i], code) }); k >= 0 {
 		return k
 	}
 	o.codes = append(o.codes, code)
 	o.kinds = append(o.kinds, kind)
 	return o.codeIdx.add(h)
+}
+
+// lookup returns the number of code of a kind, or -1.
+func (o *optimizer) lookup(code []stmt, kind uint8) int {
+	return o.codeIdx.find(codeHash(code, kind), func(i int) bool { return o.kinds[i] == kind && slices.Equal(o.codes[i], code) })
+}
+
+// codeHash hashes code of a kind for intern and lookup.
+func codeHash(code []stmt, kind uint8) uint64 {
+	return stmtsHash(code) ^ uint64(kind)*0x9e3779b97f4a7c15
 }
 
 // pure reports whether code is self-contained and stores nothing: a test

@@ -23,8 +23,8 @@ type (
 	pTest struct {
 		prep []stmt
 		jop  uint16
+		rel  bool // (between jop and k, the struct is 32 bytes)
 		k    uint32
-		rel  bool
 	}
 	// pSeq runs code, then evaluates next with the registers code left:
 	// for tests that carry A and X from one block to the next, like the
@@ -141,19 +141,19 @@ const (
 func cmp(prep []stmt, op cmpOp, k uint32) pred {
 	switch op {
 	case cmpEQ:
-		return &pTest{prep, clsJMP | jmpJEQ | srcK, k, false}
+		return &pTest{prep, clsJMP | jmpJEQ | srcK, false, k}
 	case cmpNE:
-		return not(&pTest{prep, clsJMP | jmpJEQ | srcK, k, false})
+		return not(&pTest{prep, clsJMP | jmpJEQ | srcK, false, k})
 	case cmpGT:
-		return &pTest{prep, clsJMP | jmpJGT | srcK, k, false}
+		return &pTest{prep, clsJMP | jmpJGT | srcK, false, k}
 	case cmpGE:
-		return &pTest{prep, clsJMP | jmpJGE | srcK, k, false}
+		return &pTest{prep, clsJMP | jmpJGE | srcK, false, k}
 	case cmpLT:
-		return not(&pTest{prep, clsJMP | jmpJGE | srcK, k, false})
+		return not(&pTest{prep, clsJMP | jmpJGE | srcK, false, k})
 	case cmpLE:
-		return not(&pTest{prep, clsJMP | jmpJGT | srcK, k, false})
+		return not(&pTest{prep, clsJMP | jmpJGT | srcK, false, k})
 	default:
-		return &pTest{prep, clsJMP | jmpJSET | srcK, k, false}
+		return &pTest{prep, clsJMP | jmpJSET | srcK, false, k}
 	}
 }
 

@@ -62,9 +62,13 @@ func Parse(src string) (Expr, error) {
 		return nil, ErrorList{{Pos: Pos{Line: 1, Column: 1}, Kind: ErrLimit,
 			Msg: fmt.Sprintf("expression too long: %d bytes, the limit is %d", len(src), MaxLen)}}
 	}
-	// About one token per 6 bytes (a host list has one per 7; the slice
-	// grows for denser ones).
-	ts := tokenStream{toks: make([]lexer.Token, 0, len(src)/6+4)}
+	// Room for a token per 3 bytes in a short expression, per 6 in a long
+	// one (a host list has one per 7; the slice grows for denser ones).
+	n := len(src)/3 + 2
+	if len(src) > 1024 {
+		n = len(src)/6 + 4
+	}
+	ts := tokenStream{toks: make([]lexer.Token, 0, n)}
 	sc := scanner{src: src, line: 1, col: 1}
 	for {
 		t := sc.next()
