@@ -249,9 +249,7 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			p = q.a
 			continue
 		case *pTest:
-			b := g.newJump(q.prep, q.jop, q.k, t, f)
-			b.rel = q.rel
-			return b
+			return g.relJump(q.prep, q.jop, q.k, q.rel, t, f)
 		case pIf:
 			a := g.lower(q.a, t, f)
 			b := g.lower(q.b, t, f)
