@@ -42,23 +42,24 @@ type scanner struct {
 
 // advance moves the scanner over n bytes, keeping line and column.
 func (s *scanner) advance(n int) {
-	end := s.off + n
-	for s.off < end {
-		c := s.src[s.off]
-		if c == '\n' {
+	off, col, end := s.off, s.col, s.off+n
+	for off < end {
+		c := s.src[off]
+		switch {
+		case c == '\n':
 			s.line++
-			s.col = 1
-			s.off++
+			col = 1
+			off++
 			continue
+		case c < utf8.RuneSelf:
+			off++
+		default:
+			_, w := utf8.DecodeRuneInString(s.src[off:])
+			off += w
 		}
-		if c < utf8.RuneSelf {
-			s.off++
-		} else {
-			_, w := utf8.DecodeRuneInString(s.src[s.off:])
-			s.off += w
-		}
-		s.col++
+		col++
 	}
+	s.off, s.col = off, col
 }
 
 // Next implements lexer.Lexer.
@@ -69,7 +70,12 @@ func (s *scanner) Next() (lexer.Token, error) { return s.next(), nil }
 func (s *scanner) next() lexer.Token {
 	for s.off < len(s.src) {
 		c := s.src[s.off]
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+		if c == ' ' || c == '\t' {
+			s.off++
+			s.col++
+			continue
+		}
+		if c == '\n' || c == '\r' {
 			s.advance(1)
 			continue
 		}
@@ -183,10 +189,49 @@ func scan(s string) (lexer.TokenType, int) {
 		return tokError, 1
 	}
 
+	return scanWord(s, true)
+}
+
+// scanWord classifies the word at the start of s (a keyword, a name, a
+// number or an address; s[0] is a letter or a digit) and returns its type
+// and length. With skip, it leaves out the candidates the characters of
+// the word rule out; with skip false it tries every one, and
+// TestScanSkips checks that the two agree.
+func scanWord(s string, skip bool) (lexer.TokenType, int) {
+	c := s[0]
 	idLen := matchID(s)
+	// Numbers and addresses are made of hex digits, '.', ':', '-', 'x'
+	// and 'X' only; a word with another character in it ("tcp", "and")
+	// is a keyword or a name, and a run of decimal digits that nothing of
+	// theirs follows is a number (or, twelve long, a MAC address).
+	addrLen, colons, dots := 0, 0, 0
+	for ; addrLen < len(s); addrLen++ {
+		switch b := s[addrLen]; {
+		case b == ':':
+			colons++
+		case b == '.':
+			dots++
+		case isHex(b) || b == '-' || b == 'x' || b == 'X':
+		default:
+			goto counted
+		}
+	}
+counted:
+	if skip && isDigit(c) && addrLen == idLen {
+		d := 1
+		for d < idLen && isDigit(s[d]) {
+			d++
+		}
+		if d == idLen {
+			if d == 12 {
+				return tokEID, d
+			}
+			return tokNum, d
+		}
+	}
 	best, typ := idLen, lexer.TokenType(0)
 	// Candidates in flex rule order; a later rule wins only if longer.
-	if k, ok := keywords[s[:idLen]]; ok {
+	if k, ok := lookupKeyword(s[:idLen]); ok {
 		switch k {
 		case -1:
 			typ = tokAnd
@@ -198,23 +243,32 @@ func scan(s string) (lexer.TokenType, int) {
 			typ = tokKW(k)
 		}
 	}
-	// Every form but a name starts with a hex digit (or, for an IPv6
-	// address, an x): most words ("tcp", "port", "host") are none.
-	if isHex(c) || c == 'x' || c == 'X' {
-		if n := matchMAC(s); n > best || (n == best && typ == 0) {
-			best, typ = n, tokEID
+	// Every form but a name is made of addrLen's characters: most words
+	// ("tcp", "port", "host") are not.
+	// (The shortest MAC address, "1:2:3:4:5:6", has 11 characters; a
+	// dotted address has a dot, and IPv6 and bad MAC addresses two
+	// colons.)
+	if !skip || addrLen >= idLen {
+		if !skip || addrLen >= 11 {
+			if n := matchMAC(s); n > best || (n == best && typ == 0) {
+				best, typ = n, tokEID
+			}
 		}
 		if n := matchN(s); n > best || (n == best && typ == 0) {
 			best, typ = n, tokNum
 		}
-		if n := matchHID(s); n > best || (n == best && typ == 0) {
-			best, typ = n, tokHID
+		if !skip || dots > 0 {
+			if n := matchHID(s); n > best || (n == best && typ == 0) {
+				best, typ = n, tokHID
+			}
 		}
-		if n := matchV6(s); n > best || (n == best && typ == 0) {
-			best, typ = n, tokHID6
-		}
-		if n := matchBadMAC(s); n > best || (n == best && typ == 0) {
-			best, typ = n, tokBadEID
+		if !skip || colons >= 2 {
+			if n := matchV6(s); n > best || (n == best && typ == 0) {
+				best, typ = n, tokHID6
+			}
+			if n := matchBadMAC(s); n > best || (n == best && typ == 0) {
+				best, typ = n, tokBadEID
+			}
 		}
 	}
 	if typ == 0 {

@@ -217,6 +217,46 @@ var keywords = map[string]kw{
 	"and": -1, "or": -2, "not": -3,
 }
 
+// kwIndex holds keywords as an open-addressing table probed from
+// kwHash: the lexer looks up every word it meets, and this costs a few
+// instructions and one string comparison, less than a map lookup.
+var kwIndex = func() (t [kwSlots]struct {
+	w string
+	k kw
+}) {
+	for w, k := range keywords {
+		i := kwHash(w)
+		for t[i].w != "" {
+			i = (i + 1) % kwSlots
+		}
+		t[i].w, t[i].k = w, k
+	}
+	return t
+}()
+
+const kwSlots = 512 // a power of two, over four times the keywords
+
+func kwHash(w string) int {
+	n := len(w)
+	return (int(w[0])*31 + int(w[n-1])*7 + int(w[n>>1])*131 + n*17) % kwSlots
+}
+
+// lookupKeyword is keywords[w] through kwIndex.
+func lookupKeyword(w string) (kw, bool) {
+	if w == "" {
+		return kwNone, false
+	}
+	for i := kwHash(w); ; i = (i + 1) % kwSlots {
+		e := &kwIndex[i]
+		if e.w == w {
+			return e.k, true
+		}
+		if e.w == "" {
+			return kwNone, false
+		}
+	}
+}
+
 // tokKW returns the token type of keyword k.
 func tokKW(k kw) lexer.TokenType { return tokKeyword + lexer.TokenType(k) }
 

@@ -1,0 +1,61 @@
+package parser
+
+import (
+	"math/rand"
+	"testing"
+)
+
+// TestScanSkips checks that the candidates scanWord leaves out for the
+// characters of a word could not have won: scanning with and without
+// skipping them gives the same tokens, on random words made of the
+// characters and pieces of numbers, addresses and keywords.
+func TestScanSkips(t *testing.T) {
+	alpha := "0123456789abcdefABCDEFxXgtcpnd.:-_$lhos"
+	pieces := []string{
+		"tcp", "and", "80", "10.0.0.1", "::1", "fe80::1", "0x1f", "aa:bb:cc:dd:ee:ff",
+		"123456789012", "12345678901", "add", "dead", "beef", "1.2", "a-b", "es-is", "l1",
+		"ip6", "1:2", "0", "00:11", "abcd.ef00.0003", "1:2:3:4:5:6", "1-2-3-4-5-6",
+		"::ffff:1.2.3.4", "ff", "0X", "icmp-echo",
+	}
+	r := rand.New(rand.NewSource(1))
+	n := 300000
+	if testing.Short() {
+		n = 30000
+	}
+	for i := 0; i < n; i++ {
+		var b []byte
+		for j := 1 + r.Intn(8); j > 0; j-- {
+			if r.Intn(3) == 0 {
+				b = append(b, pieces[r.Intn(len(pieces))]...)
+			} else {
+				b = append(b, alpha[r.Intn(len(alpha))])
+			}
+		}
+		if !isAlnum(b[0]) {
+			continue
+		}
+		s := string(b)
+		t1, n1 := scanWord(s, true)
+		t2, n2 := scanWord(s, false)
+		if t1 != t2 || n1 != n2 {
+			t.Fatalf("%q: with skipping %v, %d bytes; without %v, %d bytes", s, t1, n1, t2, n2)
+		}
+	}
+}
+
+// TestLookupKeyword checks kwIndex against the keywords map.
+func TestLookupKeyword(t *testing.T) {
+	for w, k := range keywords {
+		if got, ok := lookupKeyword(w); !ok || got != k {
+			t.Errorf("lookupKeyword(%q) = %v, %v; want %v, true", w, got, ok, k)
+		}
+		for _, o := range []string{w[:len(w)-1], w + "x", "x" + w} {
+			if _, isKW := keywords[o]; isKW {
+				continue
+			}
+			if got, ok := lookupKeyword(o); ok {
+				t.Errorf("lookupKeyword(%q) = %v, true; it is not a keyword", o, got)
+			}
+		}
+	}
+}
