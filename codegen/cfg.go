@@ -56,6 +56,7 @@ type graph struct {
 	cur, next int
 	ord       orderBuf
 	scr       scratch
+	opt       optimizer // (see newOptimizer)
 }
 
 // graphPool holds released graphs; graphGen numbers graph uses.
@@ -96,6 +97,7 @@ func (g *graph) release() {
 	g.blocks = g.blocks[:0]
 	g.cur, g.next = 0, 0
 	g.accept, g.reject = nil, nil
+	g.opt = optimizer{}
 	graphPool.Put(g)
 }
 

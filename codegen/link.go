@@ -218,7 +218,21 @@ func arcnetNetProto(c *compiler, et uint32) pred {
 }
 
 // lookupLink returns the layer description for lt.
+// linkByType is linkLayers as an array, for the link types numbered
+// below its length: every compilation looks its link type up.
+var linkByType = func() (t [300]*linkLayer) {
+	for lt, l := range linkLayers {
+		if int(lt) < len(t) {
+			t[lt] = l
+		}
+	}
+	return t
+}()
+
 func lookupLink(lt cbpf.LinkType) (*linkLayer, error) {
+	if int(lt) < len(linkByType) && linkByType[lt] != nil {
+		return linkByType[lt], nil
+	}
 	if l, ok := linkLayers[lt]; ok {
 		return l, nil
 	}

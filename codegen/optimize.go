@@ -290,6 +290,9 @@ const keyNone = -1
 // whether the passes that libpcap's optimizer also makes found that the
 // expression rejects every packet (which libpcap refuses).
 func optimize(g *graph, entry *block, keepAll bool) (*block, bool) {
+	if entry.ret {
+		return entry, isReject(entry) // (an empty expression, or one that folded to a constant)
+	}
 	o := newOptimizer(g)
 	o.keepAll = keepAll
 	defer o.giveBack(g)
@@ -436,10 +439,12 @@ func compact(g *graph, entry *block) (*block, bool) {
 }
 
 // newOptimizer makes the optimizer of g, its tables sized for g's blocks
-// and taken from g's scratch.
+// and taken from g's scratch. It is g's own (there is one at a time):
+// the next call makes another in its place.
 func newOptimizer(g *graph) *optimizer {
 	n := len(g.blocks)
-	o := &optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
+	o := &g.opt
+	*o = optimizer{n: n, keyOf: zeroed(&g.scr.i32, n), repl: zeroed(&g.scr.ptrs, n), ord: g.walker(),
 		codes: g.scr.codes[:0], kinds: g.scr.kinds[:0], codeIdx: &g.scr.codeIdx, scr: &g.scr, g: g}
 	o.codeIdx.reset(0)
 	return o
