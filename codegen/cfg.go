@@ -89,9 +89,7 @@ func (g *graph) release() {
 		return
 	}
 	// Drop what the blocks point to (the generator's code), keep the memory.
-	for i := 0; i <= g.cur && i < len(g.chunks); i++ {
-		clear(g.chunks[i])
-	}
+	clearUsed(g.chunks, g.cur, g.next)
 	g.scr.release(len(g.blocks))
 	clear(g.blocks)
 	g.blocks = g.blocks[:0]

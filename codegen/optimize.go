@@ -119,10 +119,21 @@ func (a *nodeArena) node(k int, f fact, next *factNode) *factNode {
 
 // reset makes the arena's nodes free, and drops what they point to.
 func (a *nodeArena) reset() {
-	for i := 0; i <= a.cur && i < len(a.chunks); i++ {
-		clear(a.chunks[i])
-	}
+	clearUsed(a.chunks, a.cur, a.next)
 	a.cur, a.next = 0, 0
+}
+
+// clearUsed clears the elements of chunks that an allocation up to
+// chunks[cur][next] has used: a small compilation after a large one
+// must not clear the large one's chunks again, nor all of a chunk it
+// took a few elements of.
+func clearUsed[T any](chunks [][]T, cur, next int) {
+	for i := 0; i < cur && i < len(chunks); i++ {
+		clear(chunks[i])
+	}
+	if cur < len(chunks) {
+		clear(chunks[cur][:next])
+	}
 }
 
 // each calls fn with the newest fact of each key.

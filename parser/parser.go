@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -62,13 +63,17 @@ func Parse(src string) (Expr, error) {
 		return nil, ErrorList{{Pos: Pos{Line: 1, Column: 1}, Kind: ErrLimit,
 			Msg: fmt.Sprintf("expression too long: %d bytes, the limit is %d", len(src), MaxLen)}}
 	}
-	// Room for a token per 3 bytes in a short expression, per 6 in a long
-	// one (a host list has one per 7; the slice grows for denser ones).
-	n := len(src)/3 + 2
-	if len(src) > 1024 {
-		n = len(src)/6 + 4
+	// The tokens of expressions up to maxPooledSrc bytes go in a buffer
+	// kept between calls; a longer one has room made for a token per 6
+	// bytes (a host list has one per 7; the slice grows for denser ones).
+	var ts tokenStream
+	var pooled *[]lexer.Token
+	if len(src) <= maxPooledSrc {
+		pooled = tokenPool.Get().(*[]lexer.Token)
+		ts.toks = (*pooled)[:0]
+	} else {
+		ts.toks = make([]lexer.Token, 0, len(src)/6+4)
 	}
-	ts := tokenStream{toks: make([]lexer.Token, 0, n)}
 	sc := scanner{src: src, line: 1, col: 1}
 	for {
 		t := sc.next()
@@ -76,6 +81,13 @@ func Parse(src string) (Expr, error) {
 		if t.Type == lexer.EOF {
 			break
 		}
+	}
+	if pooled != nil {
+		defer func() {
+			clear(ts.toks) // (they point into src)
+			*pooled = ts.toks[:0]
+			tokenPool.Put(pooled)
+		}()
 	}
 	p := parser{lex: &ts}
 	e, perr := p.parseFilter()
@@ -104,6 +116,17 @@ func parseWithParticiple(src string) (Expr, error) {
 	}
 	return g.expr, nil
 }
+
+// tokenPool holds token buffers for Parse, which keeps none of its
+// tokens: the expression's tree holds their values and positions.
+var tokenPool = sync.Pool{New: func() any {
+	b := make([]lexer.Token, 0, 32)
+	return &b
+}}
+
+// maxPooledSrc is the longest expression whose tokens go in a pooled
+// buffer; the buffer grows with the longest such expression.
+const maxPooledSrc = 1024
 
 // tokenStream is the parser's view of the tokens: the whole input lexed
 // up front, ending with an EOF token, which the stream never moves past.
