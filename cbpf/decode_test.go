@@ -2,6 +2,7 @@ package cbpf
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"golang.org/x/net/bpf"
@@ -63,26 +64,39 @@ func TestDecodeSlotSize(t *testing.T) {
 	}
 }
 
-// TestFromRawAllocs: a program costs three allocations however long it
-// is (the Program, its slice and the values' arena).
+// TestFromRawAllocs: a program of up to smallProgram instructions costs
+// one allocation, a longer one three however long it is (the Program,
+// its slice and the values' arena); both give back the raw instructions.
 func TestFromRawAllocs(t *testing.T) {
-	raw, err := bpf.Assemble([]bpf.Instruction{
+	short := []bpf.Instruction{
 		bpf.LoadAbsolute{Off: 12, Size: 2},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x800, SkipTrue: 0, SkipFalse: 3},
 		bpf.LoadAbsolute{Off: 23, Size: 1},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6, SkipFalse: 1},
 		bpf.RetConstant{Val: 262144},
 		bpf.RetConstant{},
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(100, func() { FromRaw(raw, LinkEN10MB, DefaultSnaplen) }); n > 3 {
-		t.Errorf("FromRaw: %v allocations, want 3", n)
+	var long []bpf.Instruction
+	for len(long) < 3*smallProgram {
+		long = append(long, short[:4]...)
 	}
-	p := FromRaw(raw, LinkEN10MB, DefaultSnaplen)
-	back, err := p.Raw()
-	if err != nil || !reflect.DeepEqual(back, raw) {
-		t.Errorf("Raw() = %v, %v; want %v", back, err, raw)
+	edge := append(slices.Clone(long[:smallProgram-2]), short[4:]...)
+	long = append(long, short[4:]...)
+	for _, c := range []struct {
+		insns []bpf.Instruction
+		want  float64
+	}{{short, 1}, {edge, 1}, {long, 3}} {
+		raw, err := bpf.Assemble(c.insns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { FromRaw(raw, LinkEN10MB, DefaultSnaplen) }); n > c.want {
+			t.Errorf("FromRaw of %d instructions: %v allocations, want %v", len(raw), n, c.want)
+		}
+		p := FromRaw(raw, LinkEN10MB, DefaultSnaplen)
+		back, err := p.Raw()
+		if err != nil || !reflect.DeepEqual(back, raw) {
+			t.Errorf("Raw() = %v, %v; want %v", back, err, raw)
+		}
 	}
 }

@@ -47,8 +47,19 @@ func (p *Program) Len() int { return len(p.Instructions) }
 // opcodes, non-zero unused fields, half-word ancillary loads, ...), so
 // that Raw gives back raw unchanged.
 func FromRaw(raw []bpf.RawInstruction, lt LinkType, snaplen uint32) *Program {
-	insns := make([]bpf.Instruction, len(raw))
-	a := arena{words: make([]uint64, slotWords*len(raw))}
+	var (
+		p     *Program
+		insns []bpf.Instruction
+		a     arena
+	)
+	if len(raw) <= smallProgram {
+		// Most filters: the Program, its instructions and their values
+		// in one allocation.
+		s := new(smallAlloc)
+		p, insns, a.words = &s.p, s.insns[:len(raw):len(raw)], s.words[:]
+	} else {
+		p, insns, a.words = new(Program), make([]bpf.Instruction, len(raw)), make([]uint64, slotWords*len(raw))
+	}
 	for i, r := range raw {
 		if in, ok := decodeFast(&a, r); ok {
 			insns[i] = in
@@ -56,7 +67,18 @@ func FromRaw(raw []bpf.RawInstruction, lt LinkType, snaplen uint32) *Program {
 			insns[i] = decode(r)
 		}
 	}
-	return &Program{Instructions: insns, LinkType: lt, Snaplen: snaplen}
+	*p = Program{Instructions: insns, LinkType: lt, Snaplen: snaplen}
+	return p
+}
+
+// smallProgram is the most instructions a program made in a smallAlloc
+// has.
+const smallProgram = 16
+
+type smallAlloc struct {
+	p     Program
+	insns [smallProgram]bpf.Instruction
+	words [smallProgram * slotWords]uint64
 }
 
 // decode returns r in x/net/bpf's typed form when that form is exact.

@@ -50,13 +50,11 @@ type graph struct {
 	// gen numbers the graph's uses, so that memos of an earlier
 	// compilation (pShared's) are not taken for this one's.
 	gen uint64
-	// chunks are where blocks are allocated from; next is the first free
-	// block of chunks[cur].
-	chunks    [][]block
-	cur, next int
-	ord       orderBuf
-	scr       scratch
-	opt       optimizer // (see newOptimizer)
+	// mem is where blocks are allocated from.
+	mem chunked[block]
+	ord orderBuf
+	scr scratch
+	opt optimizer // (see newOptimizer)
 }
 
 // graphPool holds released graphs; graphGen numbers graph uses.
@@ -89,11 +87,10 @@ func (g *graph) release() {
 		return
 	}
 	// Drop what the blocks point to (the generator's code), keep the memory.
-	clearUsed(g.chunks, g.cur, g.next)
+	g.mem.reset()
 	g.scr.release(len(g.blocks))
 	clear(g.blocks)
 	g.blocks = g.blocks[:0]
-	g.cur, g.next = 0, 0
 	g.accept, g.reject = nil, nil
 	g.opt = optimizer{}
 	graphPool.Put(g)
@@ -101,19 +98,7 @@ func (g *graph) release() {
 
 // add makes a block of the graph, a copy of b.
 func (g *graph) add(b block) *block {
-	for g.cur < len(g.chunks) && g.next == len(g.chunks[g.cur]) {
-		g.cur++
-		g.next = 0
-	}
-	if g.cur == len(g.chunks) {
-		n := 8
-		if len(g.blocks) >= 8 {
-			n = 2 * len(g.blocks)
-		}
-		g.chunks = append(g.chunks, make([]block, n))
-	}
-	nb := &g.chunks[g.cur][g.next]
-	g.next++
+	nb := g.mem.alloc(8)
 	*nb = b
 	nb.id = len(g.blocks)
 	g.blocks = append(g.blocks, nb)

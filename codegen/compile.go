@@ -79,6 +79,7 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		return nil, err
 	}
 	c := newCompiler(l, snap)
+	defer c.release() // (the program is made of raw instructions, not of c's preds)
 	c.netmask = opts.Netmask
 	c.savefile = opts.Savefile
 	c.protochainDepth = opts.ProtochainDepth
@@ -202,11 +203,11 @@ func (c *compiler) expr(e parser.Expr) pred {
 		x := c.expr(e.X)
 		y := c.expr(e.Y)
 		if e.Op == parser.And {
-			return and(x, y)
+			return c.and(x, y)
 		}
-		return or(x, y)
+		return c.or(x, y)
 	case *parser.Not:
-		return not(c.expr(e.X))
+		return c.not(c.expr(e.X))
 	case *parser.Paren:
 		return c.expr(e.X)
 	case *parser.Abbrev:
@@ -266,7 +267,7 @@ func (c *compiler) host(e *parser.Host) pred {
 		}
 	case parser.ARCnet:
 		if m := c.link.arcnet; m != nil && (e.Proto == parser.ProtoDefault || e.Proto == parser.ProtoLink) {
-			byteAt := func(off uint32) func() pred { return func() pred { return loadEq(1, abs(off), uint32(a)) } }
+			byteAt := func(off uint32) func() pred { return func() pred { return c.loadEq(1, abs(off), uint32(a)) } }
 			return dirPred(e.Dir, byteAt(m.src), byteAt(m.dst))
 		}
 		return c.errorAt(e, ErrRefused, "aid supported only on ARCnet")
@@ -314,7 +315,7 @@ func (c *compiler) protocol(e *parser.Protocol) pred {
 		case parser.ProtoIP6:
 			return c.protochain(true, e.Num)
 		case parser.ProtoDefault:
-			return or(c.protochain(false, e.Num), c.protochain(true, e.Num))
+			return c.or(c.protochain(false, e.Num), c.protochain(true, e.Num))
 		}
 		return c.errorAt(e, ErrRefused, "bad protocol applied for 'protochain'")
 	}
@@ -326,11 +327,11 @@ func (c *compiler) protocol(e *parser.Protocol) pred {
 	case parser.ProtoIP6:
 		return c.ip6Proto(e.Num)
 	case parser.ProtoDefault:
-		return or(c.ipProto(e.Num), c.ip6Proto(e.Num))
+		return c.or(c.ipProto(e.Num), c.ip6Proto(e.Num))
 	case parser.ProtoISO:
-		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+c.link.nlpidFudge), e.Num))
+		return c.and(c.netProto(sapISO), c.loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+c.link.nlpidFudge), e.Num))
 	case parser.ProtoISIS:
-		return and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), e.Num))
+		return c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), e.Num))
 	}
 	return c.errorAt(e, ErrUnsupported, "'%s proto' is not supported yet", e.Proto)
 }
@@ -366,10 +367,10 @@ func (c *compiler) special(e *parser.Special) pred {
 		}
 		if e.Kind == parser.SpecialWLANType {
 			// type/subtype: the frame control field's first byte.
-			p = maskTest(c.wlanLoad(0), e.Mask, e.Num)
+			p = c.maskTest(c.wlanLoad(0), e.Mask, e.Num)
 		} else {
 			// dir: the To DS / From DS bits of its second byte.
-			p = maskTest(c.wlanLoad(1), 0x03, e.Num)
+			p = c.maskTest(c.wlanLoad(1), 0x03, e.Num)
 		}
 	case parser.SpecialMTP2Type, parser.SpecialMTP3Field:
 		if !c.link.ss7 {

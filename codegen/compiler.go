@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/bpfc/bpfc/parser"
 )
@@ -46,32 +47,17 @@ type compiler struct {
 	protoMemo []protoMemo
 	memoBuf   [4]protoMemo
 
-	// Where the preds of host tests are allocated, many at a time: long
+	// Where the generators' preds are allocated, many at a time: long
 	// host lists make thousands (see and2).
-	tests slab[pTest]
-	ands  slab[pAnd]
-	ors   slab[pOr]
-}
-
-// slab allocates values of T in chunks, one heap allocation for many:
-// 8 at first, twice as many each time up to 256.
-type slab[T any] struct {
-	free []T
-	next int // the size of the next chunk
-}
-
-func (s *slab[T]) new() *T {
-	if len(s.free) == 0 {
-		s.next = min(max(2*s.next, 8), 256)
-		s.free = make([]T, s.next)
-	}
-	p := &s.free[0]
-	s.free = s.free[1:]
-	return p
+	tests chunked[pTest]
+	ands  chunked[pAnd]
+	ors   chunked[pOr]
+	nots  chunked[pNot]
 }
 
 // and2, or2 and test are and(a, b), or(a, b) and the pTest (prep, jop,
-// k), their preds from the compiler's slabs.
+// k), their preds from the compiler's slabs; with a nil compiler, from
+// the heap (the free functions and, or, cmp ... of pred.go).
 func (c *compiler) and2(a, b pred) pred {
 	switch {
 	case a == pFalse || b == pFalse:
@@ -81,7 +67,10 @@ func (c *compiler) and2(a, b pred) pred {
 	case b == pTrue:
 		return a
 	}
-	n := c.ands.new()
+	if c == nil {
+		return &pAnd{a, b}
+	}
+	n := c.ands.alloc(8)
 	*n = pAnd{a, b}
 	return n
 }
@@ -95,26 +84,92 @@ func (c *compiler) or2(a, b pred) pred {
 	case b == pFalse:
 		return a
 	}
-	n := c.ors.new()
+	if c == nil {
+		return &pOr{a, b}
+	}
+	n := c.ors.alloc(8)
 	*n = pOr{a, b}
 	return n
 }
 
 func (c *compiler) test(prep []stmt, jop uint16, k uint32) pred {
-	n := c.tests.new()
+	if c == nil {
+		return &pTest{prep, jop, false, k}
+	}
+	n := c.tests.alloc(8)
 	*n = pTest{prep, jop, false, k}
 	return n
 }
 
+// and, or and not are the compiler's and2 and or2 over any number of
+// preds, and its negation (see and in pred.go).
+func (c *compiler) and(ps ...pred) pred {
+	var out pred = pTrue
+	for _, p := range ps {
+		out = c.and2(out, p)
+	}
+	return out
+}
+
+func (c *compiler) or(ps ...pred) pred {
+	var out pred = pFalse
+	for _, p := range ps {
+		out = c.or2(out, p)
+	}
+	return out
+}
+
+func (c *compiler) not(p pred) pred {
+	switch q := p.(type) {
+	case pConst:
+		return pConst(!bool(q))
+	case *pNot:
+		return q.x
+	}
+	if c == nil {
+		return &pNot{p}
+	}
+	n := c.nots.alloc(8)
+	n.x = p
+	return n
+}
+
 func newCompiler(l *linkLayer, snaplen uint32) *compiler {
-	c := &compiler{
+	c, _ := compilerPool.Get().(*compiler)
+	if c == nil {
+		c = new(compiler)
+	}
+	// (Keep the preds' memory, free since the compiler's last release.)
+	tests, ands, ors, nots := c.tests, c.ands, c.ors, c.nots
+	*c = compiler{
 		link: l, snaplen: snaplen,
 		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload), offLinkHdr: abs(0),
 		proto: l.netProto,
+		tests: tests, ands: ands, ors: ors, nots: nots,
 	}
 	c.protoMemo = c.memoBuf[:0]
 	return c
 }
+
+// compilerPool holds released compilers.
+var compilerPool sync.Pool
+
+// release returns c to the pool, with the memory of its preds: nothing
+// may use c or its preds after. A compiler that made more than
+// maxPooledPreds preds of a kind is left to the garbage collector.
+func (c *compiler) release() {
+	if max(c.tests.held, c.ands.held, c.ors.held, c.nots.held) > maxPooledPreds {
+		return
+	}
+	c.tests.reset()
+	c.ands.reset()
+	c.ors.reset()
+	c.nots.reset()
+	*c = compiler{tests: c.tests, ands: c.ands, ors: c.ors, nots: c.nots}
+	compilerPool.Put(c)
+}
+
+const maxPooledPreds = 1 << 14
 
 // fail records err if it is the first error. An error without a
 // position gets the position of the node being lowered.
@@ -182,32 +237,32 @@ const (
 
 // ipProto is libpcap's "ip proto p": IPv4 and the protocol field.
 func (c *compiler) ipProto(p uint32) pred {
-	return and(c.netProto(etherIP), loadEq(1, c.nl(ipv4Proto), p))
+	return c.and(c.netProto(etherIP), c.loadEq(1, c.nl(ipv4Proto), p))
 }
 
 // ip6Proto is libpcap's "ip6 proto p": the next-header field, or a
 // fragment header followed by p.
 func (c *compiler) ip6Proto(p uint32) pred {
-	nh := loadEq(1, c.nl(ipv6NH), p)
-	frag := and(loadEq(1, c.nl(ipv6NH), protoFrag6), loadEq(1, c.nl(ipv6Len), p))
-	return and(c.netProto(etherIPv6), or(nh, frag))
+	nh := c.loadEq(1, c.nl(ipv6NH), p)
+	frag := c.and(c.loadEq(1, c.nl(ipv6NH), protoFrag6), c.loadEq(1, c.nl(ipv6Len), p))
+	return c.and(c.netProto(etherIPv6), c.or(nh, frag))
 }
 
 // ip6NextHeader tests the next-header field only (for ports, which do not
 // look past a fragment header).
 func (c *compiler) ip6NextHeader(p uint32) pred {
-	return and(c.netProto(etherIPv6), loadEq(1, c.nl(ipv6NH), p))
+	return c.and(c.netProto(etherIPv6), c.loadEq(1, c.nl(ipv6NH), p))
 }
 
 // notFragment holds for an IPv4 packet whose fragment offset is zero.
 func (c *compiler) notFragment() pred {
-	return not(cmp(c.nl(ipv4Frag).load(2), cmpSet, 0x1fff))
+	return c.not(c.cmp(c.nl(ipv4Frag).load(2), cmpSet, 0x1fff))
 }
 
 // ipv4L4 tests the field at offset off of the IPv4 payload, which begins
 // after a variable-length header: ldxb 4*([nl]&0xf); ldh [x+nl+off].
 func (c *compiler) ipv4L4(size int, off uint32, op cmpOp, v uint32) pred {
-	return cmp(append(c.l4X(), ldInd(size, c.nl(0).off+off)), op, v)
+	return c.cmp(append(c.l4X(), ldInd(size, c.nl(0).off+off)), op, v)
 }
 
 // l4X is the code that sets X so that [x + nl.off] is the first byte

@@ -247,7 +247,7 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 	x, y = fold(x), fold(y)
 	if kx, ok := constValue(x); ok {
 		if ky, ok := constValue(y); ok {
-			return and(guards(x), guards(y), pConst(compare(op, kx, ky))), nil
+			return c.and(guards(x), guards(y), pConst(compare(op, kx, ky))), nil
 		}
 	}
 	g := &arithGen{c: c}
@@ -262,18 +262,18 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 				if err != nil {
 					return nil, err
 				}
-				test = maskTest(code, uint32(m), uint32(k))
+				test = c.maskTest(code, uint32(m), uint32(k))
 				if op == cmpNE {
-					test = not(test)
+					test = c.not(test)
 				}
-				return and(guards(x), guards(y), markRel(test)), nil
+				return c.and(guards(x), guards(y), markRel(test)), nil
 			}
 		}
 		code, err = g.emit(nil, x)
 		if err != nil {
 			return nil, err
 		}
-		test = cmp(code, op, uint32(k))
+		test = c.cmp(code, op, uint32(k))
 	} else {
 		code, err = g.emit(nil, y)
 		if err != nil {
@@ -291,7 +291,7 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 		code = append(code, ldxMem(t))
 		test = cmpX(code, op)
 	}
-	return and(guards(x), guards(y), markRel(test)), nil
+	return c.and(guards(x), guards(y), markRel(test)), nil
 }
 
 // markRel marks the tests of p as a relation's (see block.rel): a
@@ -302,8 +302,8 @@ func markRel(p pred) pred {
 		r := *q
 		r.rel = true
 		return &r
-	case pNot:
-		return pNot{markRel(q.x)}
+	case *pNot:
+		return &pNot{markRel(q.x)}
 	case *pAnd:
 		return &pAnd{markRel(q.a), markRel(q.b)}
 	case *pOr:
@@ -339,7 +339,7 @@ func (c *compiler) load(layer Layer, p parser.Proto, index arith, size int) aLoa
 	case LayerNet:
 		guard = c.protoAbbrev(p)
 	case LayerIPv4L4:
-		guard = and(c.netProto(etherIP), c.protoAbbrev(p), c.notFragment())
+		guard = c.and(c.netProto(etherIP), c.protoAbbrev(p), c.notFragment())
 	case LayerICMPv6:
 		guard = c.ip6NextHeader(protoICMPv6)
 	}

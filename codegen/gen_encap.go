@@ -26,9 +26,9 @@ func (c *compiler) vlan(id int) pred {
 		return c.fail(fmt.Errorf("no VLAN support for PPP"))
 	}
 	off := c.linkTypeOff()
-	p := or(loadEq(2, off, etherVLAN), loadEq(2, off, etherQinQ), loadEq(2, off, etherQinQ2))
+	p := c.or(c.loadEq(2, off, etherVLAN), c.loadEq(2, off, etherQinQ), c.loadEq(2, off, etherQinQ2))
 	if id >= 0 {
-		p = and(p, loadMaskEq(2, off.add(2), 0x0fff, uint32(id)))
+		p = c.and(p, c.loadMaskEq(2, off.add(2), 0x0fff, uint32(id)))
 	}
 	c.offLinkType = c.offLinkType.add(4)
 	c.offLinkPayload = c.offLinkPayload.add(4)
@@ -50,10 +50,10 @@ func (c *compiler) mpls(label int64) pred {
 	if c.mplsDepth == 0 {
 		p = c.netProto(etherMPLS)
 	} else {
-		p = loadMaskEq(1, c.offLinkPayload.sub(2), 0x01, 0)
+		p = c.loadMaskEq(1, c.offLinkPayload.sub(2), 0x01, 0)
 	}
 	if label >= 0 {
-		p = and(p, loadMaskEq(4, c.offLinkPayload, 0xfffff000, uint32(label)<<12))
+		p = c.and(p, c.loadMaskEq(4, c.offLinkPayload, 0xfffff000, uint32(label)<<12))
 	}
 	c.mplsDepth++
 	c.offLinkPayload = c.offLinkPayload.add(4)
@@ -63,12 +63,12 @@ func (c *compiler) mpls(label int64) pred {
 
 // mplsNetProto recognises IPv4 and IPv6 under the last MPLS label.
 func mplsNetProto(c *compiler, et uint32) pred {
-	bos := loadMaskEq(1, c.offLinkPayload.sub(2), 0x01, 1)
+	bos := c.loadMaskEq(1, c.offLinkPayload.sub(2), 0x01, 1)
 	switch et {
 	case etherIP:
-		return and(bos, loadMaskEq(1, c.offLinkPayload, 0xf0, 0x40))
+		return c.and(bos, c.loadMaskEq(1, c.offLinkPayload, 0xf0, 0x40))
 	case etherIPv6:
-		return and(bos, loadMaskEq(1, c.offLinkPayload, 0xf0, 0x60))
+		return c.and(bos, c.loadMaskEq(1, c.offLinkPayload, 0xf0, 0x60))
 	}
 	return c.fail(fmt.Errorf("unsupported protocol over mpls"))
 }
@@ -81,7 +81,7 @@ func (c *compiler) pppoed() pred { return c.netProto(etherPPPoED) }
 func (c *compiler) pppoes(id int64) pred {
 	p := c.netProto(etherPPPoES)
 	if id >= 0 {
-		p = and(p, loadMaskEq(4, c.offLinkPayload, 0xffff, uint32(id)))
+		p = c.and(p, c.loadMaskEq(4, c.offLinkPayload, 0xffff, uint32(id)))
 	}
 	// PPPoE header (6 bytes), then the 2-byte PPP protocol, where the
 	// link header now starts ("pppoes or ether[0] = 1" loads byte 20).
@@ -98,5 +98,5 @@ func pppNetProto(c *compiler, et uint32) pred {
 	if v, ok := pppProto[et]; ok {
 		et = v
 	}
-	return loadEq(2, c.linkTypeOff(), et)
+	return c.loadEq(2, c.linkTypeOff(), et)
 }

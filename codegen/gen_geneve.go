@@ -25,25 +25,25 @@ func (c *compiler) geneve(vni int64) pred {
 	// IPv4: UDP, first fragment, destination port, version; then A is the
 	// UDP header's offset from the network header (plus any base).
 	l4 := func(size int, off uint32) []stmt { return append(c.l4X(), ldInd(size, nl.off+off)) }
-	v4 := and(c.netProto(etherIP), loadEq(1, c.nl(ipv4Proto), protoUDP), c.notFragment(),
-		cmp(l4(2, 2), cmpEQ, geneveUDPPort),
-		maskTest(l4(1, 8), 0xc0, 0))
+	v4 := c.and(c.netProto(etherIP), c.loadEq(1, c.nl(ipv4Proto), protoUDP), c.notFragment(),
+		c.cmp(l4(2, 2), cmpEQ, geneveUDPPort),
+		c.maskTest(l4(1, 8), 0xc0, 0))
 	if vni >= 0 {
-		v4 = and(v4, maskTest(l4(4, 12), 0xffffff00, uint32(vni)<<8))
+		v4 = c.and(v4, c.maskTest(l4(4, 12), 0xffffff00, uint32(vni)<<8))
 	}
-	v4 = and(v4, pSeq{append(c.l4X(), txa()), pTrue})
+	v4 = c.and(v4, pSeq{append(c.l4X(), txa()), pTrue})
 
-	v6 := and(c.netProto(etherIPv6), loadEq(1, c.nl(ipv6NH), protoUDP),
-		loadEq(2, c.nl(ipv6Len+2), geneveUDPPort),
-		loadMaskEq(1, c.nl(ipv6Len+8), 0xc0, 0))
+	v6 := c.and(c.netProto(etherIPv6), c.loadEq(1, c.nl(ipv6NH), protoUDP),
+		c.loadEq(2, c.nl(ipv6Len+2), geneveUDPPort),
+		c.loadMaskEq(1, c.nl(ipv6Len+8), 0xc0, 0))
 	if vni >= 0 {
-		v6 = and(v6, loadMaskEq(4, c.nl(ipv6Len+12), 0xffffff00, uint32(vni)<<8))
+		v6 = c.and(v6, c.loadMaskEq(4, c.nl(ipv6Len+12), 0xffffff00, uint32(vni)<<8))
 	}
 	udp6 := []stmt{ldImm(ipv6Len)}
 	if nl.reg >= 0 {
 		udp6 = []stmt{ldMem(uint32(nl.reg)), aluK(aluADD, ipv6Len)}
 	}
-	v6 = and(v6, pSeq{udp6, pTrue})
+	v6 = c.and(v6, pSeq{udp6, pTrue})
 
 	// With A at the UDP header: X = the Geneve header; the protocol type
 	// field; the options length gives the inner packet's start; an inner
@@ -57,7 +57,7 @@ func (c *compiler) geneve(vni int64) pred {
 	is := func(v uint32) pred { return &pTest{nil, clsJMP | jmpJEQ | srcK, false, v} }
 	done := pSeq{[]stmt{stx(cellLinkPayload)}, pTrue}
 	teb := pSeq{[]stmt{txa(), aluK(aluADD, 12), st(cellLinkType), aluK(aluADD, 2), tax()}, done}
-	p := and(or(v4, v6), pSeq{inner, pIf{is(etherTEB), teb, done}})
+	p := c.and(c.or(v4, v6), pSeq{inner, pIf{is(etherTEB), teb, done}})
 
 	c.geneveUsed = true
 	c.offLinkHdr = loc{cellLinkHdr, 0}
@@ -74,7 +74,7 @@ func (c *compiler) geneve(vni int64) pred {
 }
 
 // geneveNetProto tests the inner protocol type found by geneve.
-func geneveNetProto(c *compiler, et uint32) pred { return loadEq(2, c.linkTypeOff(), et) }
+func geneveNetProto(c *compiler, et uint32) pred { return c.loadEq(2, c.linkTypeOff(), et) }
 
 // genevePrologue zeroes the offset cells, so that a path that reads them
 // without having gone through geneve ("geneve or ip") reads 0 rather than
@@ -91,5 +91,5 @@ func (c *compiler) innerEther() pred {
 	if c.offLinkHdr.reg < 0 {
 		return pTrue
 	}
-	return not(cmpX([]stmt{ldMem(uint32(c.offLinkHdr.reg)), ldxMem(uint32(c.offLinkPayload.reg))}, cmpEQ))
+	return c.not(cmpX([]stmt{ldMem(uint32(c.offLinkHdr.reg)), ldxMem(uint32(c.offLinkPayload.reg))}, cmpEQ))
 }

@@ -18,7 +18,7 @@ func (c *compiler) hostNet4(d parser.Dir, src, dst uint32, addr, mask uint32) pr
 			// loadEq's test, from the compiler's slab.
 			return c.test(c.nl(off).load(4), clsJMP|jmpJEQ|srcK, addr)
 		}
-		return loadMaskEq(4, c.nl(off), mask, addr)
+		return c.loadMaskEq(4, c.nl(off), mask, addr)
 	}
 	// dirPred's cases.
 	switch d {
@@ -83,12 +83,12 @@ func (c *compiler) host6(d parser.Dir, addr, mask [16]byte) pred {
 					// short for it.
 					continue
 				}
-				words = append(words, loadMaskEq(4, c.nl(off+uint32(4*i)), m, a&m))
+				words = append(words, c.loadMaskEq(4, c.nl(off+uint32(4*i)), m, a&m))
 			}
 			for i := len(words) - 1; i >= 0; i-- {
-				p = and(p, words[i])
+				p = c.and(p, words[i])
 			}
-			return and(c.netProto(etherIPv6), p)
+			return c.and(c.netProto(etherIPv6), p)
 		}
 	}
 	return dirPred(d, test(ipv6Src), test(ipv6Dst))
@@ -98,10 +98,10 @@ func (c *compiler) host6(d parser.Dir, addr, mask [16]byte) pred {
 func (c *compiler) etherHost(d parser.Dir, mac [6]byte) pred {
 	test := func(off uint32) func() pred {
 		return func() pred {
-			return and(loadEq(4, c.offLinkHdr.add(off+2), binary.BigEndian.Uint32(mac[2:])),
-				loadEq(2, c.offLinkHdr.add(off), uint32(binary.BigEndian.Uint16(mac[:2]))))
+			return c.and(c.loadEq(4, c.offLinkHdr.add(off+2), binary.BigEndian.Uint32(mac[2:])),
+				c.loadEq(2, c.offLinkHdr.add(off), uint32(binary.BigEndian.Uint16(mac[:2]))))
 		}
 	}
 	m := c.macs()
-	return and(c.innerEther(), dirPred(d, test(m.src), test(m.dst)))
+	return c.and(c.innerEther(), dirPred(d, test(m.src), test(m.dst)))
 }

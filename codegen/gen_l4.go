@@ -28,21 +28,21 @@ func (c *compiler) portRangeOf(protos []uint32, d parser.Dir, lo, hi uint16) pre
 		if lo == hi {
 			return test(off, cmpEQ, uint32(lo))
 		}
-		return and(test(off, cmpGE, uint32(lo)), test(off, cmpLE, uint32(hi)))
+		return c.and(test(off, cmpGE, uint32(lo)), test(off, cmpLE, uint32(hi)))
 	}
 	v6 := func(off uint32, op cmpOp, v uint32) pred {
-		return cmp(c.nl(ipv6Len+off).load(2), op, v)
+		return c.cmp(c.nl(ipv6Len+off).load(2), op, v)
 	}
 	v4 := func(off uint32, op cmpOp, v uint32) pred { return c.ipv4L4(2, off, op, v) }
 
 	var p6, p4 pred = pFalse, pFalse
 	for _, pr := range protos {
-		p6 = or(p6, and(c.ip6NextHeader(pr), dirPred(d,
+		p6 = c.or(p6, c.and(c.ip6NextHeader(pr), dirPred(d,
 			func() pred { return in(v6, 0) }, func() pred { return in(v6, 2) })))
 	}
 	for _, pr := range protos {
-		p4 = or(p4, and(c.ipProto(pr), c.notFragment(), dirPred(d,
+		p4 = c.or(p4, c.and(c.ipProto(pr), c.notFragment(), dirPred(d,
 			func() pred { return in(v4, 0) }, func() pred { return in(v4, 2) })))
 	}
-	return or(p6, p4)
+	return c.or(p6, p4)
 }

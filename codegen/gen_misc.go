@@ -61,7 +61,7 @@ func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 	switch p {
 	case parser.ProtoDefault, parser.ProtoLink:
 		if m := c.link.arcnet; m != nil {
-			return loadEq(1, abs(m.dst), 0) // ARCnet broadcasts go to address 0
+			return c.loadEq(1, abs(m.dst), 0) // ARCnet broadcasts go to address 0
 		}
 		if c.link.partial != "" {
 			return c.notYet()
@@ -73,7 +73,7 @@ func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 	case parser.ProtoIP:
 		host := ^netmask
 		dst := c.nl(ipv4Dst)
-		return and(c.netProto(etherIP), or(loadMaskEq(4, dst, host, 0), loadMaskEq(4, dst, host, host)))
+		return c.and(c.netProto(etherIP), c.or(c.loadMaskEq(4, dst, host, 0), c.loadMaskEq(4, dst, host, host)))
 	}
 	return c.fail(errBcastProto)
 }
@@ -83,7 +83,7 @@ func (c *compiler) multicast(p parser.Proto) pred {
 	switch p {
 	case parser.ProtoDefault, parser.ProtoLink:
 		if m := c.link.arcnet; m != nil {
-			return loadEq(1, abs(m.dst), 0) // no multicast on ARCnet: its broadcast
+			return c.loadEq(1, abs(m.dst), 0) // no multicast on ARCnet: its broadcast
 		}
 		if c.link.partial != "" {
 			return c.notYet()
@@ -91,11 +91,11 @@ func (c *compiler) multicast(p parser.Proto) pred {
 		if c.macs() == nil || c.pppoe {
 			return c.fail(errNoMulticast)
 		}
-		return and(c.innerEther(), cmp(c.offLinkHdr.add(c.macs().dst).load(1), cmpSet, 1))
+		return c.and(c.innerEther(), c.cmp(c.offLinkHdr.add(c.macs().dst).load(1), cmpSet, 1))
 	case parser.ProtoIP:
-		return and(c.netProto(etherIP), cmp(c.nl(ipv4Dst).load(1), cmpGE, 224))
+		return c.and(c.netProto(etherIP), c.cmp(c.nl(ipv4Dst).load(1), cmpGE, 224))
 	case parser.ProtoIP6:
-		return and(c.netProto(etherIPv6), loadEq(1, c.nl(ipv6Dst), 0xff))
+		return c.and(c.netProto(etherIPv6), c.loadEq(1, c.nl(ipv6Dst), 0xff))
 	}
 	return c.fail(errMcastProto)
 }
@@ -116,15 +116,15 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 		return c.fail(fmt.Errorf("'llc' not supported for %s", c.link.name))
 	}
 	off, pl := c.linkTypeOff(), c.offLinkPayload
-	p := and(le(2, off, etherMTU), not(loadEq(2, pl, 0xffff)))
+	p := c.and(le(2, off, etherMTU), c.not(c.loadEq(2, pl, 0xffff)))
 	if !hasType {
 		return p
 	}
 	ctl := pl.add(2)
 	if mask == 0x01 && val == 0 { // I frames: low bit clear
-		return and(p, not(cmp(ctl.load(1), cmpSet, 1)))
+		return c.and(p, c.not(c.cmp(ctl.load(1), cmpSet, 1)))
 	}
-	return and(p, loadMaskEq(1, ctl, uint32(mask), uint32(val)))
+	return c.and(p, c.loadMaskEq(1, ctl, uint32(mask), uint32(val)))
 }
 
 // IS-IS PDU types of the l1, l2, iih, lsp, snp, csnp and psnp keywords,
@@ -143,7 +143,7 @@ var isisPDUs = map[parser.Proto][]uint32{
 func (c *compiler) isisPDU(types []uint32) pred {
 	var p pred = pFalse
 	for _, t := range types {
-		p = or(p, and(c.protoAbbrev(parser.ProtoISIS), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), t)))
+		p = c.or(p, c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), t)))
 	}
 	return p
 }
@@ -168,11 +168,11 @@ func (c *compiler) decnetHost(d parser.Dir, addr uint16) pred {
 	pl := c.offLinkPayload
 	one := func(sh, lh uint32) func() pred {
 		return func() pred {
-			return and(c.netProto(etherDECnet),
-				pIf{loadMaskEq(1, pl.add(2), 0x07, 0x02), loadEq(2, pl.add(2+sh), v),
-					pIf{loadMaskEq(1, pl.add(2), 0x07, 0x06), loadEq(2, pl.add(2+lh), v),
-						pIf{loadMaskEq(2, pl.add(2), 0xff07, 0x8102), loadEq(2, pl.add(2+1+sh), v),
-							and(loadMaskEq(2, pl.add(2), 0xff07, 0x8106), loadEq(2, pl.add(2+1+lh), v))}}})
+			return c.and(c.netProto(etherDECnet),
+				pIf{c.loadMaskEq(1, pl.add(2), 0x07, 0x02), c.loadEq(2, pl.add(2+sh), v),
+					pIf{c.loadMaskEq(1, pl.add(2), 0x07, 0x06), c.loadEq(2, pl.add(2+lh), v),
+						pIf{c.loadMaskEq(2, pl.add(2), 0xff07, 0x8102), c.loadEq(2, pl.add(2+1+sh), v),
+							c.and(c.loadMaskEq(2, pl.add(2), 0xff07, 0x8106), c.loadEq(2, pl.add(2+1+lh), v))}}})
 		}
 	}
 	return dirPred(d, one(3, 15), one(1, 7))
@@ -188,22 +188,22 @@ func (c *compiler) direction(out bool) pred {
 	var p pred
 	switch {
 	case c.link.lt == cbpf.LinkLinuxSLL:
-		p = loadEq(2, abs(0), packetOutgoing)
+		p = c.loadEq(2, abs(0), packetOutgoing)
 	case c.link.lt == cbpf.LinkLinuxSLL2:
-		p = loadEq(1, abs(10), packetOutgoing)
+		p = c.loadEq(1, abs(10), packetOutgoing)
 	case c.link.lt == linkSLIP:
 		// The SLIP header's direction byte: 0 is inbound; libpcap 1.10
 		// takes anything else as outbound.
-		p = not(loadEq(1, abs(0), 0))
+		p = c.not(c.loadEq(1, abs(0), 0))
 	case c.savefile:
 		return c.fail(fmt.Errorf("inbound/outbound not supported on %s when reading savefiles", c.link.name))
 	default:
-		p = loadEq(2, abs(skfAdOff+adPktType), packetOutgoing)
+		p = c.loadEq(2, abs(skfAdOff+adPktType), packetOutgoing)
 	}
 	if out {
 		return p
 	}
-	return not(p)
+	return c.not(p)
 }
 
 // ifindex is "ifindex N": the interface index of a live capture, or the
@@ -211,11 +211,11 @@ func (c *compiler) direction(out bool) pred {
 func (c *compiler) ifindex(n uint32) pred {
 	switch {
 	case c.link.lt == cbpf.LinkLinuxSLL2:
-		return loadEq(4, abs(4), n)
+		return c.loadEq(4, abs(4), n)
 	case c.savefile:
 		return c.fail(fmt.Errorf("ifindex not supported on %s when reading savefiles", c.link.name))
 	}
-	return loadEq(4, abs(skfAdOff+adIfIndex), n)
+	return c.loadEq(4, abs(skfAdOff+adIfIndex), n)
 }
 
 // byteOp is "byte N op V", libpcap's shorthand for a test of the byte at
@@ -226,13 +226,13 @@ func (c *compiler) byteOp(n uint32, op byte, v uint32) pred {
 	load := c.wlanLoad(n) // from the link header, past a radiotap header
 	switch op {
 	case '<':
-		return cmp(load, cmpLT, v)
+		return c.cmp(load, cmpLT, v)
 	case '>':
-		return cmp(load, cmpGT, v)
+		return c.cmp(load, cmpGT, v)
 	case '&':
 		return &pTest{nil, clsJMP | jmpJSET | srcK, false, v}
 	case '|':
-		return not(&pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, false, 0})
+		return c.not(&pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, false, 0})
 	}
-	return cmp(load, cmpEQ, v)
+	return c.cmp(load, cmpEQ, v)
 }

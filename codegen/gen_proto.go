@@ -28,7 +28,7 @@ func (c *compiler) protoAbbrev(p parser.Proto) pred {
 		return c.netProto(et)
 	}
 	if nlpid, ok := isoNLPID[p]; ok {
-		return and(c.netProto(sapISO), loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+c.link.nlpidFudge), nlpid))
+		return c.and(c.netProto(sapISO), c.loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+c.link.nlpidFudge), nlpid))
 	}
 	n, ok := ipProtoNum[p]
 	if !ok {
@@ -40,5 +40,5 @@ func (c *compiler) protoAbbrev(p parser.Proto) pred {
 	case parser.ProtoICMP6:
 		return c.ip6Proto(n)
 	}
-	return or(c.ipProto(n), c.ip6Proto(n))
+	return c.or(c.ipProto(n), c.ip6Proto(n))
 }

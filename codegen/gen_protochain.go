@@ -63,10 +63,10 @@ func (c *compiler) protochain(v6 bool, p uint32) pred {
 		lenTimes := func(shift uint32) pred { return pSeq{[]stmt{ldInd(1, nl+1), aluK(aluLSH, shift)}, tail} }
 		next := pIf{is(nhAH), lenTimes(2), pFalse}
 		if v6 {
-			ext := or(is(nhHopByHop), is(nhDstOpts), is(nhRouting), is(nhFragment))
+			ext := c.or(is(nhHopByHop), is(nhDstOpts), is(nhRouting), is(nhFragment))
 			next = pIf{ext, lenTimes(3), next}
 		}
 		walk = share(pIf{is(p), pTrue, next})
 	}
-	return and(c.netProto(et), pSeq{start, walk})
+	return c.and(c.netProto(et), pSeq{start, walk})
 }

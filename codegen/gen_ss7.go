@@ -22,22 +22,22 @@ func mtp2NetProto(c *compiler, _ uint32) pred { return c.fail(errMTP2Proto) }
 func (c *compiler) mtp2Type(name string) pred {
 	b := c.link.ss7Base
 	li := func(op cmpOp, v uint32) pred {
-		return cmp([]stmt{ldAbs(1, b+2), aluK(aluAND, 0x3f)}, op, v)
+		return c.cmp([]stmt{ldAbs(1, b+2), aluK(aluAND, 0x3f)}, op, v)
 	}
 	hli := func(op cmpOp, v uint32) pred {
-		return cmp([]stmt{ldAbs(2, b+4), aluK(aluAND, 0xff80)}, op, v)
+		return c.cmp([]stmt{ldAbs(2, b+4), aluK(aluAND, 0xff80)}, op, v)
 	}
 	switch name {
 	case "fisu":
-		return maskTest([]stmt{ldAbs(1, b+2)}, 0x3f, 0)
+		return c.maskTest([]stmt{ldAbs(1, b+2)}, 0x3f, 0)
 	case "lssu":
-		return and(li(cmpGT, 0), li(cmpLE, 2))
+		return c.and(li(cmpGT, 0), li(cmpLE, 2))
 	case "msu":
 		return li(cmpGT, 2)
 	case "hfisu":
-		return maskTest([]stmt{ldAbs(2, b+4)}, 0xff80, 0)
+		return c.maskTest([]stmt{ldAbs(2, b+4)}, 0xff80, 0)
 	case "hlssu":
-		return and(hli(cmpGT, 0), hli(cmpLE, 0x100))
+		return c.and(hli(cmpGT, 0), hli(cmpLE, 0x100))
 	case "hmsu":
 		return hli(cmpGT, 0x100)
 	}
@@ -75,18 +75,18 @@ func (c *compiler) mtp3Field(name string, op parser.RelOp, n uint32) pred {
 	}
 	switch op {
 	case parser.OpGT:
-		return cmp(code, cmpGT, v)
+		return c.cmp(code, cmpGT, v)
 	case parser.OpGE:
-		return cmp(code, cmpGE, v)
+		return c.cmp(code, cmpGE, v)
 	case parser.OpLT:
-		return cmp(code, cmpLT, v)
+		return c.cmp(code, cmpLT, v)
 	case parser.OpLE:
-		return cmp(code, cmpLE, v)
+		return c.cmp(code, cmpLE, v)
 	}
 	// "=" and, as libpcap 1.10 compiles it, "!=" too: its grammar loses
 	// the negation of != on these fields. bpfc keeps libpcap's meaning.
 	if mask == 0xff {
-		return cmp(code, cmpEQ, v)
+		return c.cmp(code, cmpEQ, v)
 	}
-	return maskTest([]stmt{load}, mask, v)
+	return c.maskTest([]stmt{load}, mask, v)
 }

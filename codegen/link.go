@@ -212,7 +212,7 @@ var arcnetTypes = map[uint32][]uint32{
 func arcnetNetProto(c *compiler, et uint32) pred {
 	var p pred = pFalse
 	for _, v := range arcnetTypes[et] {
-		p = or(p, loadEq(1, c.linkTypeOff(), v))
+		p = c.or(p, c.loadEq(1, c.linkTypeOff(), v))
 	}
 	return p
 }
@@ -271,17 +271,17 @@ func etherNetProto(c *compiler, et uint32) pred {
 	off, pl := c.linkTypeOff(), c.offLinkPayload
 	switch et {
 	case sapISO, sapNetBEUI:
-		return and(le(2, off, etherMTU), loadEq(2, pl, et<<8|et))
+		return c.and(le(2, off, etherMTU), c.loadEq(2, pl, et<<8|et))
 	case sapIPX:
-		return or(loadEq(2, off, etherIPX),
-			and(le(2, off, etherMTU), or(snapTest(pl, etherIPX), loadEq(1, pl, sapIPX), loadEq(2, pl, 0xffff))))
+		return c.or(c.loadEq(2, off, etherIPX),
+			c.and(le(2, off, etherMTU), c.or(snapTest(pl, etherIPX), c.loadEq(1, pl, sapIPX), c.loadEq(2, pl, 0xffff))))
 	case etherATalk, etherAARP:
-		return or(loadEq(2, off, et), and(le(2, off, etherMTU), snapTest(pl, et)))
+		return c.or(c.loadEq(2, off, et), c.and(le(2, off, etherMTU), snapTest(pl, et)))
 	}
 	if et <= etherMTU {
-		return and(le(2, off, etherMTU), loadEq(1, pl, et))
+		return c.and(le(2, off, etherMTU), c.loadEq(1, pl, et))
 	}
-	return loadEq(2, off, et)
+	return c.loadEq(2, off, et)
 }
 
 // sllNetProto tests the protocol field of a Linux cooked v1 header, where
@@ -290,22 +290,22 @@ func sllNetProto(c *compiler, et uint32) pred {
 	off, pl := c.linkTypeOff(), c.offLinkPayload
 	switch et {
 	case sapISO, sapNetBEUI:
-		return and(loadEq(2, off, slLP8022), loadEq(2, pl, et<<8|et))
+		return c.and(c.loadEq(2, off, slLP8022), c.loadEq(2, pl, et<<8|et))
 	case sapIPX:
-		return or(loadEq(2, off, etherIPX), loadEq(2, off, slLP8023),
-			and(loadEq(2, off, slLP8022), or(loadEq(1, pl, sapIPX), snapTest(pl, etherIPX))))
+		return c.or(c.loadEq(2, off, etherIPX), c.loadEq(2, off, slLP8023),
+			c.and(c.loadEq(2, off, slLP8022), c.or(c.loadEq(1, pl, sapIPX), snapTest(pl, etherIPX))))
 	case etherATalk, etherAARP:
-		return or(loadEq(2, off, et), and(loadEq(2, off, slLP8022), snapTest(pl, et)))
+		return c.or(c.loadEq(2, off, et), c.and(c.loadEq(2, off, slLP8022), snapTest(pl, et)))
 	}
 	if et <= etherMTU {
-		return and(loadEq(2, off, slLP8022), loadEq(1, pl, et))
+		return c.and(c.loadEq(2, off, slLP8022), c.loadEq(1, pl, et))
 	}
-	return loadEq(2, off, et)
+	return c.loadEq(2, off, et)
 }
 
 // sll2NetProto: libpcap 1.10 compares the protocol field of a Linux
 // cooked v2 header with the value as it is, SAPs included.
-func sll2NetProto(c *compiler, et uint32) pred { return loadEq(2, c.linkTypeOff(), et) }
+func sll2NetProto(c *compiler, et uint32) pred { return c.loadEq(2, c.linkTypeOff(), et) }
 
 // BSD address families for IPv6 in loopback headers: NetBSD/OpenBSD,
 // FreeBSD, Darwin, in the order libpcap tests them for a savefile.
@@ -334,7 +334,7 @@ func loopbackNetProto(hostOrder bool) func(c *compiler, et uint32) pred {
 			if hostOrder && !c.nullBigEndian {
 				af = af << 24
 			}
-			p = or(p, loadEq(4, c.linkTypeOff(), af))
+			p = c.or(p, c.loadEq(4, c.linkTypeOff(), af))
 		}
 		return p
 	}
@@ -344,9 +344,9 @@ func loopbackNetProto(hostOrder bool) func(c *compiler, et uint32) pred {
 func rawNetProto(c *compiler, et uint32) pred {
 	switch et {
 	case etherIP:
-		return loadMaskEq(1, c.offLinkPayload, 0xf0, 0x40)
+		return c.loadMaskEq(1, c.offLinkPayload, 0xf0, 0x40)
 	case etherIPv6:
-		return loadMaskEq(1, c.offLinkPayload, 0xf0, 0x60)
+		return c.loadMaskEq(1, c.offLinkPayload, 0xf0, 0x60)
 	}
 	return pFalse
 }
@@ -357,7 +357,7 @@ func chdlcNetProto(c *compiler, et uint32) pred {
 	if et == sapISO {
 		et = 0xfefe
 	}
-	return loadEq(2, c.linkTypeOff(), et)
+	return c.loadEq(2, c.linkTypeOff(), et)
 }
 
 // slipNetProto tests the IP version nibble as libpcap 1.10 does for
@@ -366,9 +366,9 @@ func chdlcNetProto(c *compiler, et uint32) pred {
 func slipNetProto(c *compiler, et uint32) pred {
 	switch et {
 	case etherIP:
-		return loadMaskEq(1, abs(0), 0xf0, 0x40)
+		return c.loadMaskEq(1, abs(0), 0xf0, 0x40)
 	case etherIPv6:
-		return loadMaskEq(1, abs(0), 0xf0, 0x60)
+		return c.loadMaskEq(1, abs(0), 0xf0, 0x60)
 	}
 	return pFalse
 }

@@ -91,49 +91,15 @@ func (fs facts) with(k int, f fact, a *nodeArena) facts {
 	return out
 }
 
-// nodeArena is where the fact lists of one optimization are allocated:
-// chunks of nodes, kept in the graph's scratch from one compilation to
-// the next, so that threading allocates nothing per fact.
-type nodeArena struct {
-	chunks    [][]factNode
-	cur, next int
-}
+// nodeArena is where the fact lists of one optimization are allocated,
+// kept in the graph's scratch from one compilation to the next, so that
+// threading allocates nothing per fact.
+type nodeArena struct{ chunked[factNode] }
 
 func (a *nodeArena) node(k int, f fact, next *factNode) *factNode {
-	for a.cur < len(a.chunks) && a.next == len(a.chunks[a.cur]) {
-		a.cur++
-		a.next = 0
-	}
-	if a.cur == len(a.chunks) {
-		n := 64
-		if len(a.chunks) > 0 {
-			n = 2 * len(a.chunks[len(a.chunks)-1])
-		}
-		a.chunks = append(a.chunks, make([]factNode, n))
-	}
-	nd := &a.chunks[a.cur][a.next]
-	a.next++
+	nd := a.alloc(64)
 	*nd = factNode{k, f, next}
 	return nd
-}
-
-// reset makes the arena's nodes free, and drops what they point to.
-func (a *nodeArena) reset() {
-	clearUsed(a.chunks, a.cur, a.next)
-	a.cur, a.next = 0, 0
-}
-
-// clearUsed clears the elements of chunks that an allocation up to
-// chunks[cur][next] has used: a small compilation after a large one
-// must not clear the large one's chunks again, nor all of a chunk it
-// took a few elements of.
-func clearUsed[T any](chunks [][]T, cur, next int) {
-	for i := 0; i < cur && i < len(chunks); i++ {
-		clear(chunks[i])
-	}
-	if cur < len(chunks) {
-		clear(chunks[cur][:next])
-	}
 }
 
 // each calls fn with the newest fact of each key.

@@ -66,7 +66,7 @@ func share(p pred) pred {
 
 func (*pAnd) isPred()   {}
 func (*pOr) isPred()    {}
-func (pNot) isPred()    {}
+func (*pNot) isPred()   {}
 func (pConst) isPred()  {}
 func (*pTest) isPred()  {}
 func (pSeq) isPred()    {}
@@ -80,49 +80,16 @@ var (
 )
 
 // and combines preds with short-circuit conjunction, folding constants.
-func and(ps ...pred) pred {
-	var out pred = pTrue
-	for _, p := range ps {
-		switch {
-		case p == pFalse || out == pFalse:
-			out = pFalse
-		case p == pTrue:
-		case out == pTrue:
-			out = p
-		default:
-			out = &pAnd{out, p}
-		}
-	}
-	return out
-}
+// It and or, not, cmp, loadEq, loadMaskEq and maskTest allocate their
+// preds on the heap; the compiler's methods of the same names, which the
+// generators use, allocate them from its slabs.
+func and(ps ...pred) pred { return (*compiler)(nil).and(ps...) }
 
 // or combines preds with short-circuit disjunction, folding constants.
-func or(ps ...pred) pred {
-	var out pred = pFalse
-	for _, p := range ps {
-		switch {
-		case p == pTrue || out == pTrue:
-			out = pTrue
-		case p == pFalse:
-		case out == pFalse:
-			out = p
-		default:
-			out = &pOr{out, p}
-		}
-	}
-	return out
-}
+func or(ps ...pred) pred { return (*compiler)(nil).or(ps...) }
 
 // not negates p, folding constants and double negation.
-func not(p pred) pred {
-	switch p := p.(type) {
-	case pConst:
-		return pConst(!bool(p))
-	case pNot:
-		return p.x
-	}
-	return pNot{p}
-}
+func not(p pred) pred { return (*compiler)(nil).not(p) }
 
 // Comparison kinds for cmp, in the form a relation is written.
 type cmpOp int
@@ -138,22 +105,24 @@ const (
 )
 
 // cmp tests the value left in A by prep against the constant k.
-func cmp(prep []stmt, op cmpOp, k uint32) pred {
+func cmp(prep []stmt, op cmpOp, k uint32) pred { return (*compiler)(nil).cmp(prep, op, k) }
+
+func (c *compiler) cmp(prep []stmt, op cmpOp, k uint32) pred {
 	switch op {
 	case cmpEQ:
-		return &pTest{prep, clsJMP | jmpJEQ | srcK, false, k}
+		return c.test(prep, clsJMP|jmpJEQ|srcK, k)
 	case cmpNE:
-		return not(&pTest{prep, clsJMP | jmpJEQ | srcK, false, k})
+		return c.not(c.test(prep, clsJMP|jmpJEQ|srcK, k))
 	case cmpGT:
-		return &pTest{prep, clsJMP | jmpJGT | srcK, false, k}
+		return c.test(prep, clsJMP|jmpJGT|srcK, k)
 	case cmpGE:
-		return &pTest{prep, clsJMP | jmpJGE | srcK, false, k}
+		return c.test(prep, clsJMP|jmpJGE|srcK, k)
 	case cmpLT:
-		return not(&pTest{prep, clsJMP | jmpJGE | srcK, false, k})
+		return c.not(c.test(prep, clsJMP|jmpJGE|srcK, k))
 	case cmpLE:
-		return not(&pTest{prep, clsJMP | jmpJGT | srcK, false, k})
+		return c.not(c.test(prep, clsJMP|jmpJGT|srcK, k))
 	default:
-		return &pTest{prep, clsJMP | jmpJSET | srcK, false, k}
+		return c.test(prep, clsJMP|jmpJSET|srcK, k)
 	}
 }
 
@@ -169,52 +138,60 @@ func setSrcX(p pred) pred {
 		q := *p // (preds are shared: never changed in place)
 		q.jop |= srcX
 		return &q
-	case pNot:
-		return pNot{setSrcX(p.x)}
+	case *pNot:
+		return &pNot{setSrcX(p.x)}
 	}
 	return p
 }
 
 // loadEq tests that the size-byte field at l equals v.
-func loadEq(size int, l loc, v uint32) pred {
-	return cmp(l.load(size), cmpEQ, v)
+func loadEq(size int, l loc, v uint32) pred { return (*compiler)(nil).loadEq(size, l, v) }
+
+func (c *compiler) loadEq(size int, l loc, v uint32) pred {
+	return c.cmp(l.load(size), cmpEQ, v)
 }
 
 // loadMaskEq tests (field & mask) == v for the size-byte field at l.
 func loadMaskEq(size int, l loc, mask, v uint32) pred {
+	return (*compiler)(nil).loadMaskEq(size, l, mask, v)
+}
+
+func (c *compiler) loadMaskEq(size int, l loc, mask, v uint32) pred {
 	if mask == 0 {
 		// Always (or never) true: libpcap's optimizer drops the load.
 		return pConst(v == 0)
 	}
 	if mask == sizeMask(size) {
-		return loadEq(size, l, v)
+		return c.loadEq(size, l, v)
 	}
 	// A mask of the low bytes only tests the last bytes of the field: a
 	// narrower load of them needs the same packet length.
 	switch {
 	case size == 4 && mask <= 0xff:
-		return loadMaskEq(1, l.add(3), mask, v)
+		return c.loadMaskEq(1, l.add(3), mask, v)
 	case size == 4 && mask <= 0xffff:
-		return loadMaskEq(2, l.add(2), mask, v)
+		return c.loadMaskEq(2, l.add(2), mask, v)
 	case size == 2 && mask <= 0xff:
-		return loadMaskEq(1, l.add(1), mask, v)
+		return c.loadMaskEq(1, l.add(1), mask, v)
 	}
-	return maskTest(l.load(size), mask, v)
+	return c.maskTest(l.load(size), mask, v)
 }
 
 // maskTest tests (A & mask) == v for the A that code computes, with a
 // jset where one does: (A & m) == 0 is "not jset m", and for a single
 // bit, (A & m) == m is "jset m".
-func maskTest(code []stmt, mask, v uint32) pred {
+func maskTest(code []stmt, mask, v uint32) pred { return (*compiler)(nil).maskTest(code, mask, v) }
+
+func (c *compiler) maskTest(code []stmt, mask, v uint32) pred {
 	switch {
 	case v&^mask != 0:
 		return pFalse
 	case v == 0:
-		return not(cmp(code, cmpSet, mask))
+		return c.not(c.cmp(code, cmpSet, mask))
 	case v == mask && mask&(mask-1) == 0:
-		return cmp(code, cmpSet, mask)
+		return c.cmp(code, cmpSet, mask)
 	}
-	return cmp(append(code, aluK(aluAND, mask)), cmpEQ, v)
+	return c.cmp(append(code, aluK(aluAND, mask)), cmpEQ, v)
 }
 
 func sizeMask(size int) uint32 {
@@ -237,7 +214,7 @@ func (g *graph) lower(p pred, t, f *block) *block {
 				return t
 			}
 			return f
-		case pNot:
+		case *pNot:
 			p, t, f = q.x, f, t
 			continue
 		case *pAnd:

@@ -38,7 +38,7 @@ func regroup(p pred) pred {
 	switch q := p.(type) {
 	case *pAnd:
 		return and(regroup(q.a), regroup(q.b))
-	case pNot:
+	case *pNot:
 		return not(regroup(q.x))
 	case *pOr:
 		terms := flattenOr(p, make([]pred, 0, countOr(p)))
@@ -66,7 +66,7 @@ func regroupNeeded(p pred) bool {
 	switch q := p.(type) {
 	case *pAnd:
 		return regroupNeeded(q.a) || regroupNeeded(q.b)
-	case pNot:
+	case *pNot:
 		return regroupNeeded(q.x)
 	case *pOr:
 		var buf [8]pred
@@ -207,7 +207,7 @@ func movable(p pred) bool {
 		return movable(q.a) && movable(q.b)
 	case *pOr:
 		return movable(q.a) && movable(q.b)
-	case pNot:
+	case *pNot:
 		return movable(q.x)
 	case pConst:
 		return true
@@ -622,7 +622,7 @@ func predHash(p pred) uint64 {
 		return (predHash(q.a)*prime ^ predHash(q.b) ^ 1) * prime
 	case *pOr:
 		return (predHash(q.a)*prime ^ predHash(q.b) ^ 2) * prime
-	case pNot:
+	case *pNot:
 		return (predHash(q.x) ^ 3) * prime
 	case pConst:
 		if q {
@@ -648,8 +648,8 @@ func predEqual(a, b pred) bool {
 	case *pOr:
 		y, ok := b.(*pOr)
 		return ok && predEqual(x.a, y.a) && predEqual(x.b, y.b)
-	case pNot:
-		y, ok := b.(pNot)
+	case *pNot:
+		y, ok := b.(*pNot)
 		return ok && predEqual(x.x, y.x)
 	case pConst:
 		y, ok := b.(pConst)

@@ -63,16 +63,19 @@ func Parse(src string) (Expr, error) {
 		return nil, ErrorList{{Pos: Pos{Line: 1, Column: 1}, Kind: ErrLimit,
 			Msg: fmt.Sprintf("expression too long: %d bytes, the limit is %d", len(src), MaxLen)}}
 	}
-	// The tokens of expressions up to maxPooledSrc bytes go in a buffer
+	// The tokens of expressions up to maxPooledSrc bytes go in a stream
 	// kept between calls; a longer one has room made for a token per 6
 	// bytes (a host list has one per 7; the slice grows for denser ones).
-	var ts tokenStream
-	var pooled *[]lexer.Token
+	var ts *tokenStream
 	if len(src) <= maxPooledSrc {
-		pooled = tokenPool.Get().(*[]lexer.Token)
-		ts.toks = (*pooled)[:0]
+		ts = tokenPool.Get().(*tokenStream)
+		defer func() {
+			clear(ts.toks) // (they point into src)
+			ts.toks, ts.i = ts.toks[:0], 0
+			tokenPool.Put(ts)
+		}()
 	} else {
-		ts.toks = make([]lexer.Token, 0, len(src)/6+4)
+		ts = &tokenStream{toks: make([]lexer.Token, 0, len(src)/6+4)}
 	}
 	sc := scanner{src: src, line: 1, col: 1}
 	for {
@@ -82,14 +85,7 @@ func Parse(src string) (Expr, error) {
 			break
 		}
 	}
-	if pooled != nil {
-		defer func() {
-			clear(ts.toks) // (they point into src)
-			*pooled = ts.toks[:0]
-			tokenPool.Put(pooled)
-		}()
-	}
-	p := parser{lex: &ts}
+	p := parser{lex: ts}
 	e, perr := p.parseFilter()
 	if perr != nil {
 		return nil, ErrorList{perr}
@@ -117,11 +113,10 @@ func parseWithParticiple(src string) (Expr, error) {
 	return g.expr, nil
 }
 
-// tokenPool holds token buffers for Parse, which keeps none of its
+// tokenPool holds token streams for Parse, which keeps none of its
 // tokens: the expression's tree holds their values and positions.
 var tokenPool = sync.Pool{New: func() any {
-	b := make([]lexer.Token, 0, 32)
-	return &b
+	return &tokenStream{toks: make([]lexer.Token, 0, 32)}
 }}
 
 // maxPooledSrc is the longest expression whose tokens go in a pooled
