@@ -87,7 +87,13 @@ func (s *scanner) next() lexer.Token {
 	}
 	typ, n := scan(s.src[s.off:])
 	val := s.src[s.off : s.off+n]
-	s.advance(n)
+	if typ == tokError || val[0] == '\\' {
+		s.advance(n) // (may hold other characters than ASCII)
+	} else {
+		// Other tokens are ASCII, without a line break.
+		s.off += n
+		s.col += n
+	}
 	return lexer.Token{Type: typ, Value: val, Pos: pos}
 }
 

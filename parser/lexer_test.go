@@ -59,3 +59,35 @@ func TestLookupKeyword(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenPositions checks the line and column (in runes) of every
+// token against a count of the input before it, on random inputs with
+// line breaks, tabs, escapes and characters other than ASCII.
+func TestTokenPositions(t *testing.T) {
+	pieces := []string{"tcp", " ", "\t", "\n", "\r\n", "é", "名", "\\é1", "\\a.b", "10.0.0.1", "(", ")", "==", "fe80::1", "!", "x"}
+	r := rand.New(rand.NewSource(2))
+	for i := 0; i < 20000; i++ {
+		var src string
+		for j := r.Intn(12); j >= 0; j-- {
+			src += pieces[r.Intn(len(pieces))]
+		}
+		sc := scanner{src: src, line: 1, col: 1}
+		for {
+			tok := sc.next()
+			line, col := 1, 1
+			for _, c := range src[:tok.Pos.Offset] {
+				if c == '\n' {
+					line, col = line+1, 1
+				} else {
+					col++
+				}
+			}
+			if tok.Pos.Line != line || tok.Pos.Column != col {
+				t.Fatalf("%q: token %q at offset %d: line %d column %d, want %d, %d", src, tok.Value, tok.Pos.Offset, tok.Pos.Line, tok.Pos.Column, line, col)
+			}
+			if tok.EOF() {
+				break
+			}
+		}
+	}
+}
