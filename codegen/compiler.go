@@ -56,7 +56,7 @@ type compiler struct {
 }
 
 // and2, or2 and test are and(a, b), or(a, b) and the pTest (prep, jop,
-// k), their preds from the compiler's slabs; with a nil compiler, from
+// k), their preds from the compiler's chunks; with a nil compiler, from
 // the heap (the free functions and, or, cmp ... of pred.go).
 func (c *compiler) and2(a, b pred) pred {
 	switch {

@@ -15,7 +15,7 @@ const (
 func (c *compiler) hostNet4(d parser.Dir, src, dst uint32, addr, mask uint32) pred {
 	test := func(off uint32) pred {
 		if mask == 0xffffffff {
-			// loadEq's test, from the compiler's slab.
+			// c.loadEq(4, c.nl(off), addr), one call shorter.
 			return c.test(c.nl(off).load(4), clsJMP|jmpJEQ|srcK, addr)
 		}
 		return c.loadMaskEq(4, c.nl(off), mask, addr)

@@ -82,7 +82,7 @@ var (
 // and combines preds with short-circuit conjunction, folding constants.
 // It and or, not, cmp, loadEq, loadMaskEq and maskTest allocate their
 // preds on the heap; the compiler's methods of the same names, which the
-// generators use, allocate them from its slabs.
+// generators use, allocate them from its chunks (see chunked).
 func and(ps ...pred) pred { return (*compiler)(nil).and(ps...) }
 
 // or combines preds with short-circuit disjunction, folding constants.
