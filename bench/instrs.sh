@@ -17,7 +17,12 @@
 # count of a run over an empty file (the process's start) is taken off,
 # and the rest divided by the number of compiles. It includes
 # compilecmp's own work per compile: two clock readings, and per
-# expression a read of /proc/self/status.
+# expression a read of /proc/self/status. Without collections the pools
+# of graphs, compilers and token streams are never emptied: the counts
+# are of warm pools, and leave out the collector's work (allocation
+# itself is counted).
+# bench/median101.txt holds 101 expressions around the corpus's median
+# compile time, the typical filters: -f bench/median101.txt.
 #
 # Usage: bench/instrs.sh [-f FILE] [REV ...]     (default REV: ".")
 #        bench/instrs.sh HEAD~3 .                 (before and after)

@@ -2,6 +2,7 @@ package cbpf
 
 import (
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -97,6 +98,37 @@ func TestFromRawAllocs(t *testing.T) {
 		back, err := p.Raw()
 		if err != nil || !reflect.DeepEqual(back, raw) {
 			t.Errorf("Raw() = %v, %v; want %v", back, err, raw)
+		}
+	}
+}
+
+// TestFromRawKeepsValues: programs made one after the other, of both
+// size classes, keep their own values through garbage collections when
+// only their instruction slices are kept.
+func TestFromRawKeepsValues(t *testing.T) {
+	var raws [][]bpf.RawInstruction
+	var kept [][]bpf.Instruction
+	for i := 0; i < 2000; i++ {
+		n := 1 + i%(2*smallProgram)
+		raw := make([]bpf.RawInstruction, n)
+		for j := range raw {
+			raw[j] = bpf.RawInstruction{Op: 0x20, K: uint32(i<<8 | j)} // ld [i<<8|j]
+		}
+		raw[n-1] = bpf.RawInstruction{Op: 0x06, K: uint32(i)} // ret #i
+		raws = append(raws, raw)
+		kept = append(kept, FromRaw(raw, LinkEN10MB, DefaultSnaplen).Instructions)
+		if i%500 == 0 {
+			runtime.GC()
+		}
+	}
+	runtime.GC()
+	for i, insns := range kept {
+		back, err := bpf.Assemble(insns)
+		if err != nil || !reflect.DeepEqual(back, raws[i]) {
+			t.Fatalf("program %d: %v, %v; want %v", i, back, err, raws[i])
+		}
+		if len(insns) != cap(insns) {
+			t.Fatalf("program %d: %d instructions, capacity %d: an append would write into memory of FromRaw's", i, len(insns), cap(insns))
 		}
 	}
 }

@@ -268,7 +268,7 @@ func (c *compiler) host(e *parser.Host) pred {
 	case parser.ARCnet:
 		if m := c.link.arcnet; m != nil && (e.Proto == parser.ProtoDefault || e.Proto == parser.ProtoLink) {
 			byteAt := func(off uint32) func() pred { return func() pred { return c.loadEq(1, abs(off), uint32(a)) } }
-			return dirPred(e.Dir, byteAt(m.src), byteAt(m.dst))
+			return c.dirPred(e.Dir, byteAt(m.src), byteAt(m.dst))
 		}
 		return c.errorAt(e, ErrRefused, "aid supported only on ARCnet")
 	case parser.DECnet:
@@ -346,9 +346,9 @@ func (c *compiler) special(e *parser.Special) pred {
 	var p pred
 	switch e.Kind {
 	case parser.SpecialLess:
-		return lenCmp(cmpLE, e.Num)
+		return c.lenCmp(cmpLE, e.Num)
 	case parser.SpecialGreater:
-		return lenCmp(cmpGE, e.Num)
+		return c.lenCmp(cmpGE, e.Num)
 	case parser.SpecialBroadcast:
 		p = c.broadcast(e.Proto, c.netmask)
 	case parser.SpecialMulticast:

@@ -155,8 +155,9 @@ func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 var compilerPool sync.Pool
 
 // release returns c to the pool, with the memory of its preds: nothing
-// may use c or its preds after. A compiler that made more than
-// maxPooledPreds preds of a kind is left to the garbage collector.
+// may use c or its preds after. A compiler whose chunks hold room for
+// more than maxPooledPreds preds of a kind is left to the garbage
+// collector.
 func (c *compiler) release() {
 	if max(c.tests.held, c.ands.held, c.ors.held, c.nots.held) > maxPooledPreds {
 		return
@@ -277,15 +278,15 @@ func (c *compiler) l4X() []stmt {
 }
 
 // dirPred combines a source and a destination test by direction.
-func dirPred(d parser.Dir, src, dst func() pred) pred {
+func (c *compiler) dirPred(d parser.Dir, src, dst func() pred) pred {
 	switch d {
 	case parser.DirSrc:
 		return src()
 	case parser.DirDst:
 		return dst()
 	case parser.DirSrcAndDst:
-		return and(src(), dst())
+		return c.and(src(), dst())
 	default:
-		return or(src(), dst())
+		return c.or(src(), dst())
 	}
 }

@@ -247,7 +247,7 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 	x, y = fold(x), fold(y)
 	if kx, ok := constValue(x); ok {
 		if ky, ok := constValue(y); ok {
-			return c.and(guards(x), guards(y), pConst(compare(op, kx, ky))), nil
+			return c.and(c.guards(x), c.guards(y), pConst(compare(op, kx, ky))), nil
 		}
 	}
 	g := &arithGen{c: c}
@@ -266,7 +266,7 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 				if op == cmpNE {
 					test = c.not(test)
 				}
-				return c.and(guards(x), guards(y), markRel(test)), nil
+				return c.and(c.guards(x), c.guards(y), markRel(test)), nil
 			}
 		}
 		code, err = g.emit(nil, x)
@@ -291,7 +291,7 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 		code = append(code, ldxMem(t))
 		test = cmpX(code, op)
 	}
-	return c.and(guards(x), guards(y), markRel(test)), nil
+	return c.and(c.guards(x), c.guards(y), markRel(test)), nil
 }
 
 // markRel marks the tests of p as a relation's (see block.rel): a
@@ -317,14 +317,14 @@ func markRel(p pred) pred {
 
 // guards returns the conjunction of the guards of e's loads, in libpcap's
 // order: left to right, an index's guards before its load's own.
-func guards(e arith) pred {
+func (c *compiler) guards(e arith) pred {
 	switch e := e.(type) {
 	case aLoad:
-		return and(guards(e.index), e.guard)
+		return c.and(c.guards(e.index), e.guard)
 	case aBin:
-		return and(guards(e.x), guards(e.y))
+		return c.and(c.guards(e.x), c.guards(e.y))
 	case aNeg:
-		return guards(e.x)
+		return c.guards(e.x)
 	}
 	return pTrue
 }

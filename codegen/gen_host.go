@@ -91,7 +91,7 @@ func (c *compiler) host6(d parser.Dir, addr, mask [16]byte) pred {
 			return c.and(c.netProto(etherIPv6), p)
 		}
 	}
-	return dirPred(d, test(ipv6Src), test(ipv6Dst))
+	return c.dirPred(d, test(ipv6Src), test(ipv6Dst))
 }
 
 // etherHost is "ether [dir] host MAC".
@@ -103,5 +103,5 @@ func (c *compiler) etherHost(d parser.Dir, mac [6]byte) pred {
 		}
 	}
 	m := c.macs()
-	return c.and(c.innerEther(), dirPred(d, test(m.src), test(m.dst)))
+	return c.and(c.innerEther(), c.dirPred(d, test(m.src), test(m.dst)))
 }

@@ -37,11 +37,11 @@ func (c *compiler) portRangeOf(protos []uint32, d parser.Dir, lo, hi uint16) pre
 
 	var p6, p4 pred = pFalse, pFalse
 	for _, pr := range protos {
-		p6 = c.or(p6, c.and(c.ip6NextHeader(pr), dirPred(d,
+		p6 = c.or(p6, c.and(c.ip6NextHeader(pr), c.dirPred(d,
 			func() pred { return in(v6, 0) }, func() pred { return in(v6, 2) })))
 	}
 	for _, pr := range protos {
-		p4 = c.or(p4, c.and(c.ipProto(pr), c.notFragment(), dirPred(d,
+		p4 = c.or(p4, c.and(c.ipProto(pr), c.notFragment(), c.dirPred(d,
 			func() pred { return in(v4, 0) }, func() pred { return in(v4, 2) })))
 	}
 	return c.or(p6, p4)

@@ -101,7 +101,7 @@ func (c *compiler) multicast(p parser.Proto) pred {
 }
 
 // lenCmp is "less N" (len <= N), "greater N" (len >= N) and friends.
-func lenCmp(op cmpOp, n uint32) pred { return cmp([]stmt{ldLen()}, op, n) }
+func (c *compiler) lenCmp(op cmpOp, n uint32) pred { return c.cmp([]stmt{ldLen()}, op, n) }
 
 // llc is "llc [type]": an 802.2 LLC frame (Ethernet length field, and not
 // Novell raw 802.3, whose first two bytes are 0xffff), optionally with the
@@ -116,7 +116,7 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 		return c.fail(fmt.Errorf("'llc' not supported for %s", c.link.name))
 	}
 	off, pl := c.linkTypeOff(), c.offLinkPayload
-	p := c.and(le(2, off, etherMTU), c.not(c.loadEq(2, pl, 0xffff)))
+	p := c.and(c.le(2, off, etherMTU), c.not(c.loadEq(2, pl, 0xffff)))
 	if !hasType {
 		return p
 	}
@@ -175,7 +175,7 @@ func (c *compiler) decnetHost(d parser.Dir, addr uint16) pred {
 							c.and(c.loadMaskEq(2, pl.add(2), 0xff07, 0x8106), c.loadEq(2, pl.add(2+1+lh), v))}}})
 		}
 	}
-	return dirPred(d, one(3, 15), one(1, 7))
+	return c.dirPred(d, one(3, 15), one(1, 7))
 }
 
 // Linux packet types (PACKET_OUTGOING is what "outbound" means).

@@ -217,7 +217,6 @@ func arcnetNetProto(c *compiler, et uint32) pred {
 	return p
 }
 
-// lookupLink returns the layer description for lt.
 // linkByType is linkLayers as an array, for the link types numbered
 // below its length: every compilation looks its link type up.
 var linkByType = func() (t [300]*linkLayer) {
@@ -229,6 +228,7 @@ var linkByType = func() (t [300]*linkLayer) {
 	return t
 }()
 
+// lookupLink returns the layer description for lt.
 func lookupLink(lt cbpf.LinkType) (*linkLayer, error) {
 	if int(lt) < len(linkByType) && linkByType[lt] != nil {
 		return linkByType[lt], nil
@@ -253,16 +253,18 @@ const (
 
 // snapTest tests an 802.2 SNAP header at off: AA-AA-03, the OUI and the
 // Ethernet type (libpcap's gen_snap).
-func snapTest(off loc, et uint32) pred {
+func (c *compiler) snapTest(off loc, et uint32) pred {
 	hdr, tail := uint32(snapHdr), et
 	if et == etherATalk {
 		hdr, tail = snapAppleOUI, 0x00070000|et
 	}
-	return and(loadEq(4, off.add(4), tail), loadEq(4, off, hdr))
+	return c.and(c.loadEq(4, off.add(4), tail), c.loadEq(4, off, hdr))
 }
 
 // le is "the size-byte field at off is at most k".
-func le(size int, off loc, k uint32) pred { return not(cmp(off.load(size), cmpGT, k)) }
+func (c *compiler) le(size int, off loc, k uint32) pred {
+	return c.not(c.cmp(off.load(size), cmpGT, k))
+}
 
 // etherNetProto is libpcap's Ethernet protocol test: an Ethernet type, or
 // for the values it treats as 802.2 SAPs, an 802.3 frame with that LLC
@@ -271,15 +273,15 @@ func etherNetProto(c *compiler, et uint32) pred {
 	off, pl := c.linkTypeOff(), c.offLinkPayload
 	switch et {
 	case sapISO, sapNetBEUI:
-		return c.and(le(2, off, etherMTU), c.loadEq(2, pl, et<<8|et))
+		return c.and(c.le(2, off, etherMTU), c.loadEq(2, pl, et<<8|et))
 	case sapIPX:
 		return c.or(c.loadEq(2, off, etherIPX),
-			c.and(le(2, off, etherMTU), c.or(snapTest(pl, etherIPX), c.loadEq(1, pl, sapIPX), c.loadEq(2, pl, 0xffff))))
+			c.and(c.le(2, off, etherMTU), c.or(c.snapTest(pl, etherIPX), c.loadEq(1, pl, sapIPX), c.loadEq(2, pl, 0xffff))))
 	case etherATalk, etherAARP:
-		return c.or(c.loadEq(2, off, et), c.and(le(2, off, etherMTU), snapTest(pl, et)))
+		return c.or(c.loadEq(2, off, et), c.and(c.le(2, off, etherMTU), c.snapTest(pl, et)))
 	}
 	if et <= etherMTU {
-		return c.and(le(2, off, etherMTU), c.loadEq(1, pl, et))
+		return c.and(c.le(2, off, etherMTU), c.loadEq(1, pl, et))
 	}
 	return c.loadEq(2, off, et)
 }
@@ -293,9 +295,9 @@ func sllNetProto(c *compiler, et uint32) pred {
 		return c.and(c.loadEq(2, off, slLP8022), c.loadEq(2, pl, et<<8|et))
 	case sapIPX:
 		return c.or(c.loadEq(2, off, etherIPX), c.loadEq(2, off, slLP8023),
-			c.and(c.loadEq(2, off, slLP8022), c.or(c.loadEq(1, pl, sapIPX), snapTest(pl, etherIPX))))
+			c.and(c.loadEq(2, off, slLP8022), c.or(c.loadEq(1, pl, sapIPX), c.snapTest(pl, etherIPX))))
 	case etherATalk, etherAARP:
-		return c.or(c.loadEq(2, off, et), c.and(c.loadEq(2, off, slLP8022), snapTest(pl, et)))
+		return c.or(c.loadEq(2, off, et), c.and(c.loadEq(2, off, slLP8022), c.snapTest(pl, et)))
 	}
 	if et <= etherMTU {
 		return c.and(c.loadEq(2, off, slLP8022), c.loadEq(1, pl, et))

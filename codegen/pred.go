@@ -80,9 +80,9 @@ var (
 )
 
 // and combines preds with short-circuit conjunction, folding constants.
-// It and or, not, cmp, loadEq, loadMaskEq and maskTest allocate their
-// preds on the heap; the compiler's methods of the same names, which the
-// generators use, allocate them from its chunks (see chunked).
+// It and or, not, cmp and loadEq allocate their preds on the heap (for
+// regrouping and tests); the compiler's methods of the same names, which
+// the generators use, allocate them from its chunks (see chunked).
 func and(ps ...pred) pred { return (*compiler)(nil).and(ps...) }
 
 // or combines preds with short-circuit disjunction, folding constants.
@@ -152,10 +152,6 @@ func (c *compiler) loadEq(size int, l loc, v uint32) pred {
 }
 
 // loadMaskEq tests (field & mask) == v for the size-byte field at l.
-func loadMaskEq(size int, l loc, mask, v uint32) pred {
-	return (*compiler)(nil).loadMaskEq(size, l, mask, v)
-}
-
 func (c *compiler) loadMaskEq(size int, l loc, mask, v uint32) pred {
 	if mask == 0 {
 		// Always (or never) true: libpcap's optimizer drops the load.
@@ -180,8 +176,6 @@ func (c *compiler) loadMaskEq(size int, l loc, mask, v uint32) pred {
 // maskTest tests (A & mask) == v for the A that code computes, with a
 // jset where one does: (A & m) == 0 is "not jset m", and for a single
 // bit, (A & m) == m is "jset m".
-func maskTest(code []stmt, mask, v uint32) pred { return (*compiler)(nil).maskTest(code, mask, v) }
-
 func (c *compiler) maskTest(code []stmt, mask, v uint32) pred {
 	switch {
 	case v&^mask != 0:

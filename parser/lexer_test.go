@@ -3,6 +3,8 @@ package parser
 import (
 	"math/rand"
 	"testing"
+
+	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // TestScanSkips checks that the candidates scanWord leaves out for the
@@ -89,5 +91,45 @@ func TestTokenPositions(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestScanForms pins the token type and length of words of each form,
+// as libpcap's scanner makes them.
+func TestScanForms(t *testing.T) {
+	for _, c := range []struct {
+		src string
+		typ lexer.TokenType
+		n   int
+	}{
+		{"tcp", tokKW(kwTCP), 3},
+		{"and", tokAnd, 3},
+		{"dead", tokID, 4},
+		{"icmp-echo", tokNum, 9},
+		{"a_b", tokID, 3},
+		{"80", tokNum, 2},
+		{"0x1F", tokNum, 4},
+		{"12345678901", tokNum, 11},
+		{"123456789012", tokEID, 12},
+		{"1234567890123", tokNum, 13},
+		{"10.0.0.1", tokHID, 8},
+		{"10.0", tokHID, 4},
+		{"1:2:3:4:5:6", tokEID, 11},
+		{"1-2-3-4-5-6", tokEID, 11},
+		{"aa.bb.cc.dd.ee.ff", tokEID, 17},
+		{"abcd.ef00.0003", tokEID, 14},
+		{"::ffff:1.2.3.4", tokHID6, 14},
+		{"fe80::1", tokHID6, 7},
+		{"$ab", tokAID, 3},
+		{"80)", tokNum, 2},
+		{"10.0.0.1/8", tokHID, 8},
+	} {
+		typ, n := scan(c.src)
+		if typ != c.typ || n != c.n {
+			t.Errorf("scan(%q) = %v, %d; want %v, %d", c.src, typ, n, c.typ, c.n)
+		}
+	}
+	if 4*len(keywords) > kwSlots {
+		t.Errorf("%d keywords in %d slots: kwIndex should be at most a quarter full", len(keywords), kwSlots)
 	}
 }

@@ -227,18 +227,18 @@ var kwIndex = func() (t [kwSlots]struct {
 	for w, k := range keywords {
 		i := kwHash(w)
 		for t[i].w != "" {
-			i = (i + 1) % kwSlots
+			i = (i + 1) & (kwSlots - 1)
 		}
 		t[i].w, t[i].k = w, k
 	}
 	return t
 }()
 
-const kwSlots = 512 // a power of two, over four times the keywords
+const kwSlots = 512 // a power of two, four times the keywords
 
 func kwHash(w string) int {
 	n := len(w)
-	return (int(w[0])*31 + int(w[n-1])*7 + int(w[n>>1])*131 + n*17) % kwSlots
+	return (int(w[0])*31 + int(w[n-1])*7 + int(w[n>>1])*131 + n*17) & (kwSlots - 1)
 }
 
 // lookupKeyword is keywords[w] through kwIndex.
@@ -246,7 +246,7 @@ func lookupKeyword(w string) (kw, bool) {
 	if w == "" {
 		return kwNone, false
 	}
-	for i := kwHash(w); ; i = (i + 1) % kwSlots {
+	for i := kwHash(w); ; i = (i + 1) & (kwSlots - 1) {
 		e := &kwIndex[i]
 		if e.w == w {
 			return e.k, true
