@@ -66,8 +66,9 @@ func TestDecodeSlotSize(t *testing.T) {
 }
 
 // TestFromRawAllocs: a program of up to smallProgram instructions costs
-// one allocation, a longer one three however long it is (the Program,
-// its slice and the values' arena); both give back the raw instructions.
+// one allocation (of either size), a longer one three however long it
+// is (the Program, its slice and the values' arena); all give back the
+// raw instructions.
 func TestFromRawAllocs(t *testing.T) {
 	short := []bpf.Instruction{
 		bpf.LoadAbsolute{Off: 12, Size: 2},
@@ -81,12 +82,12 @@ func TestFromRawAllocs(t *testing.T) {
 	for len(long) < 3*smallProgram {
 		long = append(long, short[:4]...)
 	}
-	edge := append(slices.Clone(long[:smallProgram-2]), short[4:]...)
+	sized := func(n int) []bpf.Instruction { return append(slices.Clone(long[:n-2]), short[4:]...) }
 	long = append(long, short[4:]...)
 	for _, c := range []struct {
 		insns []bpf.Instruction
 		want  float64
-	}{{short, 1}, {edge, 1}, {long, 3}} {
+	}{{short, 1}, {sized(smallProgram / 2), 1}, {sized(smallProgram/2 + 1), 1}, {sized(smallProgram), 1}, {long, 3}} {
 		raw, err := bpf.Assemble(c.insns)
 		if err != nil {
 			t.Fatal(err)

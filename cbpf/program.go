@@ -52,12 +52,17 @@ func FromRaw(raw []bpf.RawInstruction, lt LinkType, snaplen uint32) *Program {
 		insns []bpf.Instruction
 		a     arena
 	)
-	if len(raw) <= smallProgram {
-		// Most filters: the Program, its instructions and their values
-		// in one allocation.
-		s := new(smallAlloc)
-		p, insns, a.words = &s.p, s.insns[:len(raw):len(raw)], s.words[:]
-	} else {
+	// Most filters: the Program, its instructions and their values in
+	// one allocation, of two sizes so that a short program kept does
+	// not hold much more memory than it needs.
+	switch n := len(raw); {
+	case n <= smallProgram/2:
+		s := new(smallAlloc8)
+		p, insns, a.words = &s.p, s.insns[:n:n], s.words[:]
+	case n <= smallProgram:
+		s := new(smallAlloc16)
+		p, insns, a.words = &s.p, s.insns[:n:n], s.words[:]
+	default:
 		p, insns, a.words = new(Program), make([]bpf.Instruction, len(raw)), make([]uint64, slotWords*len(raw))
 	}
 	for i, r := range raw {
@@ -71,11 +76,18 @@ func FromRaw(raw []bpf.RawInstruction, lt LinkType, snaplen uint32) *Program {
 	return p
 }
 
-// smallProgram is the most instructions a program made in a smallAlloc
-// has.
+// smallProgram is the most instructions a program made in one
+// allocation has: a smallAlloc16, or a smallAlloc8 for up to half as
+// many.
 const smallProgram = 16
 
-type smallAlloc struct {
+type smallAlloc8 struct {
+	p     Program
+	insns [smallProgram / 2]bpf.Instruction
+	words [smallProgram / 2 * slotWords]uint64
+}
+
+type smallAlloc16 struct {
 	p     Program
 	insns [smallProgram]bpf.Instruction
 	words [smallProgram * slotWords]uint64
