@@ -108,6 +108,7 @@ func (g *graph) add(b block) *block {
 // scratch holds the buffers the passes over a graph reuse.
 type scratch struct {
 	i32     []int32
+	i32b    []int32 // (dropRedundantLoads's predecessor counts)
 	u8      []uint8
 	ptrs    []*block
 	facts   []facts

@@ -106,6 +106,21 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		g.release()
 		return nil, ErrRejectsAll
 	}
+	if err == nil && regrouped && !rejected && len(raw) <= maxRetried {
+		// Regrouping makes most programs shorter, but not all: it can
+		// move a test away from the place where the optimizer would
+		// find both its outcomes the same ("(icmp[icmptype] = icmp-echo
+		// or less 100 or src port 1024) and vlan"). A small program is
+		// also made as written, and the shorter kept.
+		g2, raw2, rejected2, err2 := c.build(orig, snap, opts)
+		switch {
+		case err2 == nil && !rejected2 && len(raw2) < len(raw):
+			g.release()
+			g, raw = g2, raw2
+		case err2 == nil:
+			g2.release()
+		}
+	}
 	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRules(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
@@ -119,6 +134,10 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	g.release()
 	return prog, nil
 }
+
+// maxRetried is the longest regrouped program that is made a second
+// time as written, to keep the shorter (see Compile).
+const maxRetried = 256
 
 // asWritten reports whether libpcap leaves the program as it was
 // generated: it does not optimize a program with geneve or protochain

@@ -18,8 +18,12 @@
 // trees for large sets, regroup.go); on blocks it threads jumps past
 // tests whose outcome is known on the edge, removes tests whose branches
 // meet, merges identical blocks, drops loads of values a register
-// already holds (optimize.go) and reorders equality chains to share
-// their tails (tails.go). Its first round follows libpcap's rules for
+// already holds, moving a test of such a value up its chain where that
+// saves its load (optimize.go), and reorders equality chains to share
+// their tails (tails.go). A regrouped program of up to 256 instructions
+// is also made as written, and the shorter kept: regrouping can move a
+// test away from where both its outcomes are the same (compile.go).
+// Its first round follows libpcap's rules for
 // deciding tests (a relation such as "ip[9] = 6" is never decided from
 // a protocol test), so that it refuses "rejects all packets" where
 // libpcap does and no more. Options.Compact adds passes that make

@@ -17,16 +17,22 @@ import (
 //     leaves (dead code, which libpcap's optimizer also drops);
 //   - identical blocks are merged;
 //   - loads whose value is already in A (or X) on every path in are
-//     dropped;
+//     dropped, and a test of such a value moves up its chain, in front
+//     of a test of another value, where that leaves its code nothing to
+//     do and every way out of the two but through both rejects (pullUp);
 //   - the tests of equality chains are reordered so that a chain ends in
-//     tests made elsewhere, which merging then shares (tails.go).
+//     tests made elsewhere, which merging then shares (tails.go);
+//   - a test whose branches meet after the last merges is left as its
+//     code alone (dropMeetingJumps).
 //
 // The first round of threading decides only what libpcap's optimizer
 // decides (a relation's value is not a protocol test's there:
 // block.rel), and its verdict is what Compile refuses as "rejects all
 // packets"; later rounds decide all that the facts tell, and a test
 // whose branches meet only because of such a decision keeps its loads,
-// which libpcap's program makes (keepsLoads).
+// which libpcap's program makes (keepsLoads). The entry's test keeps its
+// code when it goes unless the branches meet at a return, in every round,
+// as libpcap's first block does (rootKeepsCode).
 //
 // Every pass is a bounded walk over the blocks; none can loop.
 
@@ -309,7 +315,20 @@ func optimize(g *graph, entry *block, keepAll bool) (*block, bool) {
 	if o.shareTails(entry) {
 		entry = o.mergeIdentical(entry)
 	}
+	o.dropMeetingJumps(entry)
 	return entry, false
+}
+
+// dropMeetingJumps turns the tests whose branches meet, which the last
+// merges can leave (libpcap's programs have them too: "jeq #0x11 jt 8
+// jf 8"), into their code alone: the program runs the same code and goes
+// to the same place, one instruction shorter.
+func (o *optimizer) dropMeetingJumps(entry *block) {
+	for _, b := range o.ord.layout(entry) {
+		if !b.ret && b.jop != clsJMP|jmpJA && b.jt == b.jf {
+			b.jop, b.k = clsJMP|jmpJA, 0
+		}
+	}
 }
 
 // relKeys forgets the value keys of the first round, where relations
@@ -410,7 +429,9 @@ func compact(g *graph, entry *block) (*block, bool) {
 	if shared {
 		// (The blocks shareTransport made are new: the tables are sized
 		// for them.)
-		entry = newOptimizer(g).mergeIdentical(entry)
+		o := newOptimizer(g)
+		entry = o.mergeIdentical(entry)
+		o.dropMeetingJumps(entry)
 	}
 	return entry, g.hoistX(entry) || shared
 }
@@ -844,7 +865,7 @@ func (o *optimizer) collapse(entry *block) *block {
 		}
 		if b.jt == b.jf && selfContainedTarget(b.jt) {
 			// (o.in: what threading knew on the way into b.)
-			if o.keepsLoads(b, o.in[b.id]) {
+			if o.keepsLoads(b, o.in[b.id]) || b == entry && rootKeepsCode(b) {
 				// The test goes, its code stays.
 				b.jop, b.k = clsJMP|jmpJA, 0
 				return nil
@@ -854,6 +875,16 @@ func (o *optimizer) collapse(entry *block) *block {
 		return o.subsumes(b)
 	})
 }
+
+// rootKeepsCode reports whether the entry block b, whose branches meet,
+// keeps its code when its test goes, as libpcap's does: its optimizer
+// takes a block whose branches meet out of the paths into it, but the
+// first block has none, and the last step of the optimizer (opt_root)
+// puts the code of a first block whose branches meet in front of the
+// block they meet at, unless that is a return. Loads of it that fail
+// reject a short packet, in libpcap's program and so in bpfc's
+// ("(icmp6 and port 53) or less 100": "ldh [12]", then the length).
+func rootKeepsCode(b *block) bool { return !b.jt.ret && mayFail(b.stmts) }
 
 // liveAfter is what the code of a graph reads that earlier blocks
 // leave: the scratch cells some block reads before it writes them, and
@@ -1162,6 +1193,15 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 			o.live = nil
 		}
 	}()
+	var preds []int32 // (counted when pullUp first needs them)
+	predsOf := func() []int32 {
+		if preds == nil {
+			preds = zeroed(&o.scr.i32b, o.n)
+			countPreds(order, preds)
+		}
+		return preds
+	}
+	pull := o.full && !o.keepAll
 	for _, b := range order {
 		if b.ret {
 			continue
@@ -1175,6 +1215,9 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 		}
 		if inX[b.id] == 0 {
 			inX[b.id] = entryValue(b, true)
+		}
+		if pull && o.pullUp(b, inA[b.id], inX[b.id], &vn, predsOf) {
+			dropped = true // (b's code is now the test pulled up, which goes below)
 		}
 		a, x := vn.trackRegs(b, inA[b.id], inX[b.id])
 		if len(b.stmts) != n {
@@ -1198,6 +1241,74 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 		}
 	}
 	return dropped
+}
+
+// pullUp swaps the test of c with the test after it, b, where b tests
+// again the value that A holds on entry to c, and the two are links of
+// a chain that rejects when either test fails ("and", c.jf and b.jf the
+// reject return) or when either holds ("or", c.jt and b.jt): b then goes
+// first, without its code (trackRegs drops it), and c after it. In "tcp
+// port 443 and src port 1024", the test of the source port against 1024
+// moves up next to the one against 443, before the load of the
+// destination port, and the source port is not loaded again (libpcap's
+// optimizer makes the same program). The packets kept are the same,
+// short ones included: every way out of the pair but through both tests
+// rejects, and b's code, which computes a value already computed, cannot
+// fail. b must have no other predecessor, store nothing and set only A;
+// the block after the pair must not read what the pair leaves in A or X.
+func (o *optimizer) pullUp(c *block, a, x vnum, vn *valueNumbers, preds func() []int32) bool {
+	if c.jop == clsJMP|jmpJA || c.jt == c.jf {
+		return false
+	}
+	var b, next *block
+	switch {
+	case !c.jt.ret && isReject(c.jf) && c.jt.jf == c.jf:
+		b = c.jt
+		next = b.jt
+	case !c.jf.ret && isReject(c.jt) && c.jf.jt == c.jt:
+		b = c.jf
+		next = b.jf
+	default:
+		return false
+	}
+	if b.jop == clsJMP|jmpJA || len(b.stmts) == 0 || a == 0 {
+		return false
+	}
+	for _, s := range b.stmts {
+		if c := s.op & 0x07; c == clsST || c == clsSTX {
+			return false
+		}
+	}
+	if _, regs := exposed(next); regs {
+		return false
+	}
+	// b's value, computed where b would go and where it is, must be the
+	// value already in A.
+	eval := func(a, x vnum, code []stmt) (vnum, vnum) {
+		for _, s := range code {
+			a, x = vn.step(s, a, x)
+		}
+		return a, x
+	}
+	if va, vx := eval(a, x, b.stmts); va != a || vx != x {
+		return false // (b would not leave c the registers it had)
+	}
+	ac, xc := eval(a, x, c.stmts)
+	if ac == 0 || ac == a || xc == 0 && x != 0 {
+		return false // (c tests the same value: nothing to gain)
+	}
+	if va, _ := eval(ac, xc, b.stmts); va != a {
+		return false // (b tests another value where it is)
+	}
+	if preds()[b.id] != 1 {
+		return false
+	}
+	c.stmts, b.stmts = b.stmts, c.stmts
+	c.jop, b.jop = b.jop, c.jop
+	c.k, b.k = b.k, c.k
+	c.rel, b.rel = b.rel, c.rel
+	o.keyOf[c.id], o.keyOf[b.id] = 0, 0
+	return true
 }
 
 // entryValue is the value number of what A (or X) holds on entry to b
