@@ -1,8 +1,9 @@
 #!/bin/bash
 # lenrand.sh compares the length of bpfc's optimized programs with
 # libpcap's (tcpdump -d -y EN10MB, measured in the same run) on random
-# expressions from bench/randexprs, the generator of the fuzz tests and
-# of randdiff.sh: it prints how many of bpfc's programs are shorter,
+# expressions from bench/randexprs (internal/randexpr, the fuzz tests'
+# generator, at depth 3 and without protochain and geneve unless ALL=1;
+# randdiff.sh's too): it prints how many of bpfc's programs are shorter,
 # equal and longer, the total of each, and lists the longer ones. The
 # expressions both accept count; bench/lencmp does the same over
 # libpcap's corpus.

@@ -168,7 +168,7 @@ func (c *compiler) build(p pred, snap uint32, opts Options) (g *graph, raw []bpf
 	g = newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
-		entry, rejected = optimize(g, entry, c.asWritten())
+		entry, rejected = optimize(g, entry, c.asWritten(), c.constFirst)
 		if opts.Compact {
 			entry, _ = compact(g, entry)
 		}
@@ -229,6 +229,19 @@ func (c *compiler) expr(e parser.Expr) pred {
 		return c.not(c.expr(e.X))
 	case *parser.Paren:
 		return c.expr(e.X)
+	}
+	first := !c.testsMade
+	c.protoFolded = false
+	p := c.primitive(e)
+	if _, isConst := p.(pConst); first && (isConst || c.protoFolded) {
+		c.constFirst = true // ("1 = 1", or "tcp" on DLT_IPV4)
+	}
+	return p
+}
+
+// primitive lowers a primitive or a relation.
+func (c *compiler) primitive(e parser.Expr) pred {
+	switch e := e.(type) {
 	case *parser.Abbrev:
 		return c.abbrev(e)
 	case *parser.Host:

@@ -53,6 +53,14 @@ type compiler struct {
 	ands  chunked[pAnd]
 	ors   chunked[pOr]
 	nots  chunked[pNot]
+
+	// testsMade says that a test has been made; protoFolded, that a
+	// protocol test folded to a constant in the primitive being lowered;
+	// constFirst, that the first primitive is a constant or has such a
+	// protocol test: then libpcap's first block is a constant's, not
+	// bpfc's entry, and libpcap keeps no load of the entry when the
+	// entry's test goes (see rootKeepsCode).
+	testsMade, protoFolded, constFirst bool
 }
 
 // and2, or2 and test are and(a, b), or(a, b) and the pTest (prep, jop,
@@ -96,6 +104,7 @@ func (c *compiler) test(prep []stmt, jop uint16, k uint32) pred {
 	if c == nil {
 		return &pTest{prep, jop, false, k}
 	}
+	c.testsMade = true
 	n := c.tests.alloc(8)
 	*n = pTest{prep, jop, false, k}
 	return n
@@ -195,14 +204,24 @@ func (c *compiler) linkTypeOff() loc { return c.offLinkType }
 func (c *compiler) netProto(et uint32) pred {
 	for _, m := range c.protoMemo {
 		if m.et == et && m.typ == c.offLinkType && m.payload == c.offLinkPayload {
+			c.noteFolded(m.p)
 			return m.p
 		}
 	}
 	p := c.proto(c, et)
+	c.noteFolded(p)
 	if len(c.protoMemo) < 16 {
 		c.protoMemo = append(c.protoMemo, protoMemo{et, c.offLinkType, c.offLinkPayload, p})
 	}
 	return p
+}
+
+// noteFolded notes a protocol test p that folded to a constant ("ip"
+// on DLT_IPV4, "arp" on DLT_RAW).
+func (c *compiler) noteFolded(p pred) {
+	if _, ok := p.(pConst); ok {
+		c.protoFolded = true
+	}
 }
 
 // protoMemo is a pred netProto made, and for which offsets (the protocol

@@ -117,9 +117,47 @@ func TestNoLongerThanLibpcap(t *testing.T) {
 			t.Errorf("%s: %d instructions, libpcap's %d\n%s", tc.expr, p.Len(), tc.libpcap, p)
 		}
 		for i, in := range p.Instructions {
-			if j, ok := in.(bpf.JumpIf); ok && j.SkipTrue == j.SkipFalse {
-				t.Errorf("%s: instruction %d, %v, goes to the same place either way\n%s", tc.expr, i, j, p)
+			switch j := in.(type) {
+			case bpf.JumpIf:
+				if j.SkipTrue == j.SkipFalse {
+					t.Errorf("%s: instruction %d, %v, goes to the same place either way\n%s", tc.expr, i, j, p)
+				}
+			case bpf.JumpIfX:
+				if j.SkipTrue == j.SkipFalse {
+					t.Errorf("%s: instruction %d, %v, goes to the same place either way\n%s", tc.expr, i, j, p)
+				}
 			}
+		}
+	}
+}
+
+// TestFirstBlockConstant: where the first primitive, or its protocol
+// test, is a constant in bpfc ("ip" on DLT_IPV4, "arp" on DLT_RAW, "1 =
+// 1"), libpcap's first block loads that constant, and only that code
+// goes in front of the block its branches meet at: bpfc's entry, a later
+// test, keeps no load when its test goes, and these short packets,
+// which libpcap's programs (tcpdump 4.99.3) keep, are kept.
+func TestFirstBlockConstant(t *testing.T) {
+	for _, tc := range []struct {
+		lt   cbpf.LinkType
+		expr string
+		pkt  []byte
+	}{
+		{cbpf.LinkIPv4, "(tcp and udp) or less 100", []byte{0x45, 0, 0, 0x0a, 0}},
+		{cbpf.LinkIPv6, "(icmp6 and port 53) or less 100", []byte{0x60, 0, 0, 0, 0, 0}},
+		{cbpf.LinkRaw, "(arp or (icmp and udp)) or less 100", []byte{}},
+		{cbpf.LinkEN10MB, "1 = 1 and ((icmp6 and port 53) or less 100)", []byte{0, 0}},
+	} {
+		p, err := compileFor(t, tc.lt, tc.expr)
+		if err != nil {
+			t.Fatalf("%v %s: %v", tc.lt, tc.expr, err)
+		}
+		vm, err := cbpf.NewVM(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vm.Run(tc.pkt, len(tc.pkt)) == 0 {
+			t.Errorf("%v %s: a packet of %d bytes is refused; libpcap's program keeps it\n%s", tc.lt, tc.expr, len(tc.pkt), p)
 		}
 	}
 }

@@ -32,7 +32,8 @@ import (
 // whose branches meet only because of such a decision keeps its loads,
 // which libpcap's program makes (keepsLoads). The entry's test keeps its
 // code when it goes unless the branches meet at a return, in every round,
-// as libpcap's first block does (rootKeepsCode).
+// as libpcap's first block does, where that block is the entry's
+// (rootKeepsCode).
 //
 // Every pass is a bounded walk over the blocks; none can loop.
 
@@ -265,6 +266,9 @@ type optimizer struct {
 	// in is what the last threading knew on the way into each block, by
 	// id, for collapse, which follows it (optimize adds no blocks).
 	in []facts
+	// constFirst says that libpcap's first block is a constant's, not
+	// the entry's (compiler.constFirst): see rootKeepsCode.
+	constFirst bool
 }
 
 const keyNone = -1
@@ -272,12 +276,12 @@ const keyNone = -1
 // optimize returns the entry of an equivalent, smaller graph, and
 // whether the passes that libpcap's optimizer also makes found that the
 // expression rejects every packet (which libpcap refuses).
-func optimize(g *graph, entry *block, keepAll bool) (*block, bool) {
+func optimize(g *graph, entry *block, keepAll, constFirst bool) (*block, bool) {
 	if entry.ret {
 		return entry, isReject(entry) // (an empty expression, or one that folded to a constant)
 	}
 	o := newOptimizer(g)
-	o.keepAll = keepAll
+	o.keepAll, o.constFirst = keepAll, constFirst
 	defer o.giveBack(g)
 	entry = o.firstRound(entry)
 	if isReject(entry) {
@@ -322,7 +326,8 @@ func optimize(g *graph, entry *block, keepAll bool) (*block, bool) {
 // dropMeetingJumps turns the tests whose branches meet, which the last
 // merges can leave (libpcap's programs have them too: "jeq #0x11 jt 8
 // jf 8"), into their code alone: the program runs the same code and goes
-// to the same place, one instruction shorter.
+// to the same place, mostly one instruction shorter (never longer: where
+// the block cannot fall through, the jump stays, as a ja).
 func (o *optimizer) dropMeetingJumps(entry *block) {
 	for _, b := range o.ord.layout(entry) {
 		if !b.ret && b.jop != clsJMP|jmpJA && b.jt == b.jf {
@@ -865,7 +870,7 @@ func (o *optimizer) collapse(entry *block) *block {
 		}
 		if b.jt == b.jf && selfContainedTarget(b.jt) {
 			// (o.in: what threading knew on the way into b.)
-			if o.keepsLoads(b, o.in[b.id]) || b == entry && rootKeepsCode(b) {
+			if o.keepsLoads(b, o.in[b.id]) || b == entry && !o.constFirst && rootKeepsCode(b) {
 				// The test goes, its code stays.
 				b.jop, b.k = clsJMP|jmpJA, 0
 				return nil
@@ -884,6 +889,10 @@ func (o *optimizer) collapse(entry *block) *block {
 // block they meet at, unless that is a return. Loads of it that fail
 // reject a short packet, in libpcap's program and so in bpfc's
 // ("(icmp6 and port 53) or less 100": "ldh [12]", then the length).
+// Where the first primitive, or its protocol test, folded to a constant
+// ("ip" on DLT_IPV4, "1 = 1"), libpcap's first block is that constant's,
+// whose code cannot fail, and bpfc's entry is a later test: its code
+// goes (optimizer.constFirst).
 func rootKeepsCode(b *block) bool { return !b.jt.ret && mayFail(b.stmts) }
 
 // liveAfter is what the code of a graph reads that earlier blocks
@@ -1254,8 +1263,12 @@ func (o *optimizer) dropRedundantLoads(entry *block) bool {
 // optimizer makes the same program). The packets kept are the same,
 // short ones included: every way out of the pair but through both tests
 // rejects, and b's code, which computes a value already computed, cannot
-// fail. b must have no other predecessor, store nothing and set only A;
-// the block after the pair must not read what the pair leaves in A or X.
+// fail. b must have no other predecessor, store nothing, compare A with
+// a constant and leave X as c found it (its code may load X again, to the
+// same value); the block after the pair must not read what the pair
+// leaves in A or X. (Nor may a block past that one read them through it:
+// when this pass runs, no block reads a register it did not set but
+// geneve's and protochain's, whose programs it leaves alone: keepAll.)
 func (o *optimizer) pullUp(c *block, a, x vnum, vn *valueNumbers, preds func() []int32) bool {
 	if c.jop == clsJMP|jmpJA || c.jt == c.jf {
 		return false
@@ -1271,7 +1284,7 @@ func (o *optimizer) pullUp(c *block, a, x vnum, vn *valueNumbers, preds func() [
 	default:
 		return false
 	}
-	if b.jop == clsJMP|jmpJA || len(b.stmts) == 0 || a == 0 {
+	if b.jop == clsJMP|jmpJA || b.jop&srcX != 0 || len(b.stmts) == 0 || a == 0 {
 		return false
 	}
 	for _, s := range b.stmts {
@@ -1294,7 +1307,7 @@ func (o *optimizer) pullUp(c *block, a, x vnum, vn *valueNumbers, preds func() [
 		return false // (b would not leave c the registers it had)
 	}
 	ac, xc := eval(a, x, c.stmts)
-	if ac == 0 || ac == a || xc == 0 && x != 0 {
+	if ac == 0 || ac == a || xc == 0 {
 		return false // (c tests the same value: nothing to gain)
 	}
 	if va, _ := eval(ac, xc, b.stmts); va != a {
