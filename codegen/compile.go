@@ -298,7 +298,7 @@ func (c *compiler) host(e *parser.Host) pred {
 			return c.host6(e.Dir, a.Addr, mask)
 		}
 	case parser.ARCnet:
-		if m := c.link.arcnet; m != nil && (e.Proto == parser.ProtoDefault || e.Proto == parser.ProtoLink) {
+		if m := c.inForce().arcnet; m != nil && (e.Proto == parser.ProtoDefault || e.Proto == parser.ProtoLink) {
 			byteAt := func(off uint32) func() pred { return func() pred { return c.loadEq(1, abs(off), uint32(a)) } }
 			return c.dirPred(e.Dir, byteAt(m.src), byteAt(m.dst))
 		}
@@ -361,9 +361,9 @@ func (c *compiler) protocol(e *parser.Protocol) pred {
 	case parser.ProtoDefault:
 		return c.or(c.ipProto(e.Num), c.ip6Proto(e.Num))
 	case parser.ProtoISO:
-		return c.and(c.netProto(sapISO), c.loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+c.link.nlpidFudge), e.Num))
+		return c.and(c.netProto(sapISO), c.loadEq(1, c.offLinkPayload.add(c.inForce().nlpidOff()), e.Num))
 	case parser.ProtoISIS:
-		return c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), e.Num))
+		return c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.inForce().offNLNoSnap+4), e.Num))
 	}
 	return c.errorAt(e, ErrUnsupported, "'%s proto' is not supported yet", e.Proto)
 }

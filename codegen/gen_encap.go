@@ -6,7 +6,7 @@ import "fmt"
 var pppProto = map[uint32]uint32{
 	etherIP: 0x21, etherIPv6: 0x57, etherATalk: 0x29, 0x6003: 0x27,
 	sapISO: 0x23, sapIPX: 0x2b, 0x0600: 0x25, 0x80F5: 0x2b,
-	etherMPLS: 0x0281, etherMPLSMc: 0x0283,
+	sapSTP: 0x31, etherMPLS: 0x0281, etherMPLSMc: 0x0283,
 }
 
 // vlan is "vlan [id]": an 802.1Q/802.1ad tag at the protocol field in
@@ -16,14 +16,11 @@ func (c *compiler) vlan(id int) pred {
 	if c.link.partial != "" {
 		return c.notYet()
 	}
-	if !c.link.vlan {
-		return c.fail(fmt.Errorf("no VLAN support for %s", c.link.name))
+	if l := c.inForce(); !l.vlan {
+		return c.fail(fmt.Errorf("no VLAN support for %s", l.name))
 	}
 	if c.mplsDepth > 0 {
 		return c.fail(fmt.Errorf("no VLAN match after MPLS"))
-	}
-	if c.pppoe {
-		return c.fail(fmt.Errorf("no VLAN support for PPP"))
 	}
 	off := c.linkTypeOff()
 	p := c.or(c.loadEq(2, off, etherVLAN), c.loadEq(2, off, etherQinQ), c.loadEq(2, off, etherQinQ2))
@@ -43,8 +40,8 @@ func (c *compiler) mpls(label int64) pred {
 	if c.link.partial != "" {
 		return c.notYet()
 	}
-	if !c.link.mpls {
-		return c.fail(fmt.Errorf("no MPLS support for %s", c.link.name))
+	if l := c.inForce(); !l.mpls {
+		return c.fail(fmt.Errorf("no MPLS support for %s", l.name))
 	}
 	var p pred
 	if c.mplsDepth == 0 {

@@ -60,6 +60,7 @@ func (c *compiler) geneve(vni int64) pred {
 	p := c.and(c.or(v4, v6), pSeq{inner, pIf{is(etherTEB), teb, done}})
 
 	c.geneveUsed = true
+	c.pppoe = false // (the inner frame is Ethernet's: inForce)
 	c.offLinkHdr = loc{cellLinkHdr, 0}
 	c.offLinkType = loc{cellLinkType, 0}
 	c.offLinkPayload = loc{cellLinkPayload, 0}

@@ -25,7 +25,7 @@ func (c *compiler) etherAddr() bool {
 		return false
 	}
 	// After pppoes, the link layer is PPP's, which has no addresses.
-	if c.macs() == nil || c.pppoe {
+	if c.macs() == nil {
 		c.fail(errNoEtherAddr)
 		return false
 	}
@@ -34,16 +34,8 @@ func (c *compiler) etherAddr() bool {
 
 // macs is where the link header in force has its MAC addresses, or nil:
 // the link type's, but after geneve an inner Ethernet frame's, whatever
-// the link type (libpcap then takes the link layer for Ethernet).
-func (c *compiler) macs() *macLayout {
-	if c.offLinkHdr.reg >= 0 {
-		return &etherMACs
-	}
-	return c.link.macs
-}
-
-// etherMACs is an Ethernet header's: destination, then source.
-var etherMACs = macLayout{src: 6, dst: 0}
+// the link type, and after pppoes none (inForce).
+func (c *compiler) macs() *macLayout { return c.inForce().macs }
 
 // etherHostDir is "ether [dir] host MAC" with libpcap's refusal on links
 // without MAC addresses.
@@ -60,13 +52,13 @@ func (c *compiler) etherHostDir(d parser.Dir, mac [6]byte) pred {
 func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 	switch p {
 	case parser.ProtoDefault, parser.ProtoLink:
-		if m := c.link.arcnet; m != nil {
+		if m := c.inForce().arcnet; m != nil {
 			return c.loadEq(1, abs(m.dst), 0) // ARCnet broadcasts go to address 0
 		}
 		if c.link.partial != "" {
 			return c.notYet()
 		}
-		if c.macs() == nil || c.pppoe {
+		if c.macs() == nil {
 			return c.fail(errNotBroadcast)
 		}
 		return c.etherHost(parser.DirDst, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
@@ -82,13 +74,13 @@ func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 func (c *compiler) multicast(p parser.Proto) pred {
 	switch p {
 	case parser.ProtoDefault, parser.ProtoLink:
-		if m := c.link.arcnet; m != nil {
+		if m := c.inForce().arcnet; m != nil {
 			return c.loadEq(1, abs(m.dst), 0) // no multicast on ARCnet: its broadcast
 		}
 		if c.link.partial != "" {
 			return c.notYet()
 		}
-		if c.macs() == nil || c.pppoe {
+		if c.macs() == nil {
 			return c.fail(errNoMulticast)
 		}
 		return c.and(c.innerEther(), c.cmp(c.offLinkHdr.add(c.macs().dst).load(1), cmpSet, 1))
@@ -107,13 +99,11 @@ func (c *compiler) lenCmp(op cmpOp, n uint32) pred { return c.cmp([]stmt{ldLen()
 // Novell raw 802.3, whose first two bytes are 0xffff), optionally with the
 // control-field class (mask, value).
 func (c *compiler) llc(hasType bool, mask, val uint8) pred {
-	switch {
+	switch l := c.inForce(); {
 	case c.link.partial != "":
 		return c.notYet()
-	case c.pppoe:
-		return c.fail(errors.New("'llc' not supported for PPP"))
-	case c.link.lt != cbpf.LinkEN10MB:
-		return c.fail(fmt.Errorf("'llc' not supported for %s", c.link.name))
+	case l.lt != cbpf.LinkEN10MB:
+		return c.fail(fmt.Errorf("'llc' not supported for %s", l.name))
 	}
 	off, pl := c.linkTypeOff(), c.offLinkPayload
 	p := c.and(c.le(2, off, etherMTU), c.not(c.loadEq(2, pl, 0xffff)))
@@ -143,7 +133,7 @@ var isisPDUs = map[parser.Proto][]uint32{
 func (c *compiler) isisPDU(types []uint32) pred {
 	var p pred = pFalse
 	for _, t := range types {
-		p = c.or(p, c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.link.offNLNoSnap+4), t)))
+		p = c.or(p, c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.inForce().offNLNoSnap+4), t)))
 	}
 	return p
 }
@@ -184,21 +174,27 @@ const packetOutgoing = 4
 // direction is "inbound" (out false) or "outbound". A live capture
 // reads the kernel's packet type; a cooked capture file has it in the
 // header; other savefiles do not have it at all.
+//
+// libpcap takes the packet type's offset, as the cooked headers' fields,
+// from the link header in force: after pppoes or geneve, the load is
+// not the packet type's but another's ("pppoes and inbound" on Ethernet
+// loads the queue mapping), or one that fails ("geneve and inbound"),
+// and bpfc's program makes the same load.
 func (c *compiler) direction(out bool) pred {
 	var p pred
-	switch {
-	case c.link.lt == cbpf.LinkLinuxSLL:
+	switch l := c.inForce(); {
+	case l.lt == cbpf.LinkLinuxSLL:
 		p = c.loadEq(2, abs(0), packetOutgoing)
-	case c.link.lt == cbpf.LinkLinuxSLL2:
+	case l.lt == cbpf.LinkLinuxSLL2:
 		p = c.loadEq(1, abs(10), packetOutgoing)
-	case c.link.lt == linkSLIP:
+	case l.lt == linkSLIP:
 		// The SLIP header's direction byte: 0 is inbound; libpcap 1.10
 		// takes anything else as outbound.
 		p = c.not(c.loadEq(1, abs(0), 0))
 	case c.savefile:
-		return c.fail(fmt.Errorf("inbound/outbound not supported on %s when reading savefiles", c.link.name))
+		return c.fail(fmt.Errorf("inbound/outbound not supported on %s when reading savefiles", l.name))
 	default:
-		p = c.loadEq(2, abs(skfAdOff+adPktType), packetOutgoing)
+		p = c.loadEq(2, c.offLinkHdr.add(skfAdOff+adPktType), packetOutgoing)
 	}
 	if out {
 		return p
@@ -209,13 +205,14 @@ func (c *compiler) direction(out bool) pred {
 // ifindex is "ifindex N": the interface index of a live capture, or the
 // field of a Linux cooked v2 header.
 func (c *compiler) ifindex(n uint32) pred {
-	switch {
-	case c.link.lt == cbpf.LinkLinuxSLL2:
+	switch l := c.inForce(); {
+	case l.lt == cbpf.LinkLinuxSLL2:
 		return c.loadEq(4, abs(4), n)
 	case c.savefile:
-		return c.fail(fmt.Errorf("ifindex not supported on %s when reading savefiles", c.link.name))
+		return c.fail(fmt.Errorf("ifindex not supported on %s when reading savefiles", l.name))
 	}
-	return c.loadEq(4, abs(skfAdOff+adIfIndex), n)
+	// (From the link header in force, as direction's.)
+	return c.loadEq(4, c.offLinkHdr.add(skfAdOff+adIfIndex), n)
 }
 
 // byteOp is "byte N op V", libpcap's shorthand for a test of the byte at

@@ -217,6 +217,35 @@ func arcnetNetProto(c *compiler, et uint32) pred {
 	return p
 }
 
+// nlpidOff is where the OSI network-layer protocol ID of a frame of l
+// sits, past the link payload's start.
+func (l *linkLayer) nlpidOff() uint32 { return l.offNLNoSnap + l.nlpidFudge }
+
+// linkPPP is DLT_PPP, the link type libpcap takes the rest of an
+// expression for after pppoes.
+const linkPPP cbpf.LinkType = 9
+
+// pppLink is the link layer in force after pppoes: PPP's, which has no
+// MAC addresses, no VLAN tags and no LLC, and carries MPLS (its protocol
+// field is where pppoes leaves offLinkType, and c.proto tests it).
+var pppLink = &linkLayer{lt: linkPPP, name: "PPP", offLinkType: -1, mpls: true}
+
+// inForce is the link layer the rest of the expression is lowered for,
+// which decides the link-level primitives and their refusals: the
+// capture's, but after pppoes PPP's, and after geneve the inner
+// Ethernet frame's, whatever the capture's link type, as libpcap
+// switches its link type for the rest of the expression ("pppoes and
+// mpls" on Linux cooked captures, "geneve and llc").
+func (c *compiler) inForce() *linkLayer {
+	switch {
+	case c.pppoe:
+		return pppLink
+	case c.offLinkHdr.reg >= 0: // (only geneve makes the link header's offset variable)
+		return linkByType[cbpf.LinkEN10MB]
+	}
+	return c.link
+}
+
 // linkByType is linkLayers as an array, for the link types numbered
 // below its length: every compilation looks its link type up.
 var linkByType = func() (t [300]*linkLayer) {

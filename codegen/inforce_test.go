@@ -1,0 +1,164 @@
+package codegen
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/bpfc/bpfc/cbpf"
+	"github.com/bpfc/bpfc/parser"
+)
+
+// compileErr compiles expr with opts as compileRaw does, returning the
+// error instead of failing.
+func compileErr(t *testing.T, expr string, opts Options) ([]bpf.RawInstruction, error) {
+	t.Helper()
+	e, err := parser.Parse(expr)
+	if err == nil {
+		e, err = parser.Resolve(context.Background(), e, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(e, opts)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := p.Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, nil
+}
+
+// TestLinkInForce checks the link-level primitives after pppoes and
+// geneve, where libpcap takes the rest of the expression for PPP's, or
+// for the inner Ethernet frame's, whatever the capture's link type. The
+// verdicts and messages are tcpdump 4.99.3's (libpcap 1.10.3), seen on
+// 2026-12-02 with tcpdump -d -y LT, and tcpdump -r for the savefile
+// ones. Before bpfc followed the link in force, each "pppoes and mpls"
+// not on Ethernet or Cisco HDLC was refused ("no MPLS support for Linux
+// cooked v1"), "pppoes and inbound" on a Linux cooked savefile and
+// "... pppoes ... and broadcast" on Linux ARCnet were compiled, and
+// "geneve and vlan" or "geneve and llc" on Linux cooked captures refused.
+func TestLinkInForce(t *testing.T) {
+	for _, tc := range []struct {
+		lt       cbpf.LinkType
+		expr     string
+		savefile bool
+		err      string // "" when libpcap compiles it
+	}{
+		{cbpf.LinkLinuxSLL, "pppoes and mpls", false, ""},
+		{cbpf.LinkLinuxSLL2, "not (not pppoes or mpls)", false, ""},
+		{cbpf.LinkLinuxSLL, "pppoes and mpls and ip", false, ""},
+		{cbpf.LinkRaw, "pppoes and mpls", false, "expression rejects all packets"},
+		{cbpf.LinkNull, "src port 1024 and (not pppoes or (mpls or ip6 proto 58))", false, ""},
+		{linkARCnetLinux, "(pppoes or igmp) and broadcast", false, "not a broadcast link"},
+		{linkARCnetLinux, "pppoes and multicast", false, "link-layer multicast filters supported only on"},
+		{linkARCnetLinux, "broadcast", false, ""},
+		{cbpf.LinkRaw, "pppoes and vlan", false, "no VLAN support for PPP"},
+		{linkCHDLC, "pppoes and vlan", false, "no VLAN support for PPP"},
+		{cbpf.LinkEN10MB, "pppoes and inbound", true, "inbound/outbound not supported on PPP when reading savefiles"},
+		{cbpf.LinkLinuxSLL, "pppoes and inbound", true, "inbound/outbound not supported on PPP when reading savefiles"},
+		{cbpf.LinkLinuxSLL, "pppoes and ifindex 2", true, "ifindex not supported on PPP when reading savefiles"},
+		{cbpf.LinkLinuxSLL, "geneve and inbound", true, "inbound/outbound not supported on Ethernet when reading savefiles"},
+		{cbpf.LinkLinuxSLL, "inbound", true, ""},
+		{cbpf.LinkLinuxSLL, "geneve and vlan", false, ""},
+		{cbpf.LinkLinuxSLL2, "geneve and llc", false, ""},
+		{cbpf.LinkLinuxSLL, "geneve and mpls", false, ""},
+		{cbpf.LinkLinuxSLL, "pppoes and geneve and ether host 1:2:3:4:5:6", false, ""},
+		{cbpf.LinkEN10MB, "pppoes and geneve and vlan", false, ""},
+		{cbpf.LinkEN10MB, "pppoes and llc", false, "'llc' not supported for PPP"},
+		{cbpf.LinkLinuxSLL, "llc", false, "'llc' not supported for Linux cooked v1"},
+	} {
+		_, err := compileErr(t, tc.expr, Options{LinkType: tc.lt, Savefile: tc.savefile})
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%v %q: %v; libpcap compiles it", tc.lt, tc.expr, err)
+		case tc.err != "" && err == nil:
+			t.Errorf("%v %q compiled; libpcap refuses it: %s", tc.lt, tc.expr, tc.err)
+		case tc.err != "" && !strings.Contains(err.Error(), tc.err):
+			t.Errorf("%v %q: %v; libpcap says %s", tc.lt, tc.expr, err, tc.err)
+		}
+	}
+}
+
+// TestLinkInForceLoads checks the loads that depend on the link in
+// force: libpcap reads the packet type and the interface index from the
+// link header in force, so that after pppoes it loads another ancillary
+// field or none (on Ethernet "ldh [queue]", 20 bytes past the packet
+// type; on Linux cooked v1 "ldh [-4070]"), after geneve through X
+// ("ldh [x + -4092]", a load that fails); and PPP numbers STP 0x31 and
+// has its ISO payload right after the protocol field. The wanted
+// instructions are tcpdump -d's on 2026-12-02.
+func TestLinkInForceLoads(t *testing.T) {
+	ldAbsH := func(k int32) bpf.RawInstruction { return bpf.RawInstruction{Op: 0x28, K: uint32(k)} }
+	ldAbsW := func(k int32) bpf.RawInstruction { return bpf.RawInstruction{Op: 0x20, K: uint32(k)} }
+	ldIndH := func(k int32) bpf.RawInstruction { return bpf.RawInstruction{Op: 0x48, K: uint32(k)} }
+	ldAbsB := func(k int32) bpf.RawInstruction { return bpf.RawInstruction{Op: 0x30, K: uint32(k)} }
+	jeq := func(k uint32) bpf.RawInstruction { return bpf.RawInstruction{Op: 0x15, K: k} }
+	for _, tc := range []struct {
+		lt   cbpf.LinkType
+		expr string
+		want bpf.RawInstruction // an instruction the program must have
+		not  bpf.RawInstruction // and one it must not (zero: none)
+	}{
+		{cbpf.LinkEN10MB, "pppoes and inbound", ldAbsH(-4096 + 4 + 20), ldAbsH(-4096 + 4)},
+		{cbpf.LinkEN10MB, "inbound", ldAbsH(-4096 + 4), bpf.RawInstruction{}},
+		{cbpf.LinkLinuxSLL, "pppoes and outbound", ldAbsH(-4070), ldAbsH(0)},
+		{linkCHDLC, "pppoes and inbound", ldAbsH(-4082), bpf.RawInstruction{}},
+		{cbpf.LinkEN10MB, "pppoes and ifindex 3", ldAbsW(-4096 + 8 + 20), ldAbsW(-4096 + 8)},
+		{cbpf.LinkLinuxSLL2, "pppoes and ifindex 3", ldAbsW(-4062), ldAbsW(4)},
+		{cbpf.LinkEN10MB, "geneve and inbound", ldIndH(-4092), ldAbsH(-4096 + 4)},
+		{cbpf.LinkLinuxSLL, "geneve and inbound", ldIndH(-4092), ldAbsH(0)},
+		{cbpf.LinkEN10MB, "pppoes and stp", jeq(0x31), jeq(0x42)},
+		{cbpf.LinkEN10MB, "pppoes and isis", ldAbsB(22), ldAbsB(25)},
+		{linkCHDLC, "pppoes and isis", ldAbsB(12), ldAbsB(13)},
+	} {
+		raw, err := compileErr(t, tc.expr, Options{LinkType: tc.lt})
+		if err != nil {
+			t.Errorf("%v %q: %v", tc.lt, tc.expr, err)
+			continue
+		}
+		has := func(want bpf.RawInstruction) bool {
+			return slices.ContainsFunc(raw, func(r bpf.RawInstruction) bool { return r.Op == want.Op && r.K == want.K })
+		}
+		if !has(tc.want) {
+			t.Errorf("%v %q: no %v in\n%v", tc.lt, tc.expr, tc.want.Disassemble(), raw)
+		}
+		if tc.not != (bpf.RawInstruction{}) && has(tc.not) {
+			t.Errorf("%v %q: %v, which libpcap does not make, in\n%v", tc.lt, tc.expr, tc.not.Disassemble(), raw)
+		}
+	}
+}
+
+// TestLinkInForceAsLibpcap compiles the primitives whose code depends on
+// the link in force after pppoes, on link types where libpcap's
+// optimized program is bpfc's, and checks that they are the same
+// instructions as tcpdump -ddd's, run here.
+func TestLinkInForceAsLibpcap(t *testing.T) {
+	for _, lt := range []string{"EN10MB", "LINUX_SLL", "LINUX_SLL2", "C_HDLC"} {
+		l, err := cbpf.ParseLinkType(lt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, expr := range []string{
+			"pppoes and inbound", "pppoes and outbound", "pppoes and ifindex 3",
+			"pppoes and stp", "pppoes and isis", "pppoes and iso", "pppoes and ipx",
+			"pppoes and decnet", "pppoes and atalk", "pppoes and mpls",
+		} {
+			want := tcpdumpProgram(t, lt, expr)
+			got, err := compileErr(t, expr, Options{LinkType: l})
+			if err != nil {
+				t.Errorf("%s %q: %v", lt, expr, err)
+				continue
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s %q:\n got %v\nwant %v (tcpdump -ddd)", lt, expr, got, want)
+			}
+		}
+	}
+}
