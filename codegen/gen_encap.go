@@ -97,3 +97,20 @@ func pppNetProto(c *compiler, et uint32) pred {
 	}
 	return c.loadEq(2, c.linkTypeOff(), et)
 }
+
+// PPP protocol numbers of Van Jacobson compressed and uncompressed TCP/IP.
+const (
+	pppVJC  = 0x2d
+	pppVJNC = 0x2f
+)
+
+// bsdosNetProto tests the protocol field of a BSD/OS PPP header, where
+// libpcap takes IPv4 to be also Van Jacobson's compressed and
+// uncompressed TCP/IP.
+func bsdosNetProto(c *compiler, et uint32) pred {
+	if et == etherIP {
+		off := c.linkTypeOff()
+		return c.or(c.or(c.loadEq(2, off, 0x21), c.loadEq(2, off, pppVJC)), c.loadEq(2, off, pppVJNC))
+	}
+	return pppNetProto(c, et)
+}

@@ -183,6 +183,12 @@ const packetOutgoing = 4
 func (c *compiler) direction(out bool) pred {
 	var p pred
 	switch l := c.inForce(); {
+	case l.lt == linkPPPPPPD:
+		// pppd's direction byte: 0 in, 1 out, and neither is neither.
+		if out {
+			return c.loadEq(1, abs(0), 1)
+		}
+		return c.loadEq(1, abs(0), 0)
 	case l.lt == cbpf.LinkLinuxSLL:
 		p = c.loadEq(2, abs(0), packetOutgoing)
 	case l.lt == cbpf.LinkLinuxSLL2:

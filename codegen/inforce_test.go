@@ -74,15 +74,22 @@ func TestLinkInForce(t *testing.T) {
 		{cbpf.LinkEN10MB, "pppoes and llc", false, "'llc' not supported for PPP"},
 		{cbpf.LinkLinuxSLL, "llc", false, "'llc' not supported for Linux cooked v1"},
 	} {
-		_, err := compileErr(t, tc.expr, Options{LinkType: tc.lt, Savefile: tc.savefile})
-		switch {
-		case tc.err == "" && err != nil:
-			t.Errorf("%v %q: %v; libpcap compiles it", tc.lt, tc.expr, err)
-		case tc.err != "" && err == nil:
-			t.Errorf("%v %q compiled; libpcap refuses it: %s", tc.lt, tc.expr, tc.err)
-		case tc.err != "" && !strings.Contains(err.Error(), tc.err):
-			t.Errorf("%v %q: %v; libpcap says %s", tc.lt, tc.expr, err, tc.err)
-		}
+		checkVerdict(t, tc.lt, tc.expr, Options{LinkType: tc.lt, Savefile: tc.savefile}, tc.err)
+	}
+}
+
+// checkVerdict checks that expr compiles with opts if libpcapErr is
+// empty, and is otherwise refused with a message that contains it.
+func checkVerdict(t *testing.T, lt cbpf.LinkType, expr string, opts Options, libpcapErr string) {
+	t.Helper()
+	_, err := compileErr(t, expr, opts)
+	switch {
+	case libpcapErr == "" && err != nil:
+		t.Errorf("%v %q: %v; libpcap compiles it", lt, expr, err)
+	case libpcapErr != "" && err == nil:
+		t.Errorf("%v %q compiled; libpcap refuses it: %s", lt, expr, libpcapErr)
+	case libpcapErr != "" && !strings.Contains(err.Error(), libpcapErr):
+		t.Errorf("%v %q: %v; libpcap says %s", lt, expr, err, libpcapErr)
 	}
 }
 
@@ -150,15 +157,76 @@ func TestLinkInForceAsLibpcap(t *testing.T) {
 			"pppoes and stp", "pppoes and isis", "pppoes and iso", "pppoes and ipx",
 			"pppoes and decnet", "pppoes and atalk", "pppoes and mpls",
 		} {
-			want := tcpdumpProgram(t, lt, expr)
-			got, err := compileErr(t, expr, Options{LinkType: l})
-			if err != nil {
-				t.Errorf("%s %q: %v", lt, expr, err)
-				continue
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("%s %q:\n got %v\nwant %v (tcpdump -ddd)", lt, expr, got, want)
-			}
+			sameAsLibpcap(t, lt, l, expr)
 		}
+	}
+}
+
+// TestPPPLinkTypes checks the PPP link types against libpcap: the
+// programs of a few primitives must be tcpdump -ddd's (run here), and
+// the refusals and instructions below are tcpdump 4.99.3's, seen on
+// 2026-12-02. (The golden test runs libpcap's corpus on tcpdump's PPP
+// and PPP_SERIAL captures.)
+func TestPPPLinkTypes(t *testing.T) {
+	for _, lt := range []string{"PPP", "PPP_SERIAL", "PPP_ETHER", "PPP_BSDOS", "PPP_PPPD"} {
+		l, err := cbpf.ParseLinkType(lt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (Programs of one chain of tests, which bpfc lays out as libpcap
+		// does; the golden test compares the packets of longer ones.)
+		for _, expr := range []string{"ip", "ip6", "arp", "iso", "isis", "stp", "ipx", "decnet", "atalk",
+			"pppoes and ip", "outbound", "link[0] = 0xff"} {
+			sameAsLibpcap(t, lt, l, expr)
+		}
+	}
+	for _, tc := range []struct {
+		lt   cbpf.LinkType
+		expr string
+		err  string
+	}{
+		{linkPPP, "mpls", ""},
+		{linkPPPSerial, "mpls", "no MPLS support for PPP over serial"},
+		{linkPPPEther, "vlan", "no VLAN support for PPPoE"},
+		{linkPPPBSDOS, "llc", "'llc' not supported for BSD/OS PPP"},
+		{linkPPPPPPD, "mpls", "no MPLS support for PPP for pppd, with direction flag"},
+		{linkPPP, "broadcast", "not a broadcast link"},
+		{linkPPP, "ether host 1:2:3:4:5:6", "ethernet addresses supported only on"},
+	} {
+		checkVerdict(t, tc.lt, tc.expr, Options{LinkType: tc.lt}, tc.err)
+	}
+	// BSD/OS PPP's IPv4 is also Van Jacobson's TCP/IP; pppd's header
+	// starts with the direction, 0 in and 1 out.
+	raw, err := compileErr(t, "ip", Options{LinkType: linkPPPBSDOS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bpf.RawInstruction{{Op: 0x28, K: 5}, {Op: 0x15, Jt: 2, K: 0x21}, {Op: 0x15, Jt: 1, K: 0x2d},
+		{Op: 0x15, Jf: 1, K: 0x2f}, {Op: 0x06, K: 262144}, {Op: 0x06}}
+	if !slices.Equal(raw, want) {
+		t.Errorf("PPP_BSDOS ip:\n got %v\nwant %v", raw, want)
+	}
+	raw, err = compileErr(t, "inbound", Options{LinkType: linkPPPPPPD, Savefile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []bpf.RawInstruction{{Op: 0x30, K: 0}, {Op: 0x15, Jf: 1, K: 0}, {Op: 0x06, K: 262144}, {Op: 0x06}}
+	if !slices.Equal(raw, want) {
+		t.Errorf("PPP_PPPD inbound:\n got %v\nwant %v", raw, want)
+	}
+}
+
+// sameAsLibpcap checks that bpfc's program for expr on lt (named ltName
+// for tcpdump) is tcpdump -ddd's, instruction for instruction.
+func sameAsLibpcap(t *testing.T, ltName string, lt cbpf.LinkType, expr string) {
+	t.Helper()
+	want := tcpdumpProgram(t, ltName, expr)
+	got, err := compileErr(t, expr, Options{LinkType: lt})
+	if err != nil {
+		t.Errorf("%s %q: %v", ltName, expr, err)
+		return
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s %q:\n got %v\nwant %v (tcpdump -ddd)", ltName, expr, got, want)
 	}
 }

@@ -115,6 +115,34 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		offLinkType: 2, offLinkPayload: 4,
 		netProto: chdlcNetProto, nlpidFudge: 1, mpls: true,
 	},
+	// The PPP link types: a 2-byte PPP protocol field after the HDLC-like
+	// framing (or PPPoE's session header, or BSD/OS's header), where
+	// libpcap maps the Ethernet types it knows to PPP's (pppProto).
+	linkPPP: {
+		lt: linkPPP, name: "PPP",
+		offLinkType: 2, offLinkPayload: 4,
+		netProto: pppNetProto, mpls: true,
+	},
+	linkPPPSerial: {
+		lt: linkPPPSerial, name: "PPP over serial",
+		offLinkType: 2, offLinkPayload: 4,
+		netProto: pppNetProto,
+	},
+	linkPPPEther: {
+		lt: linkPPPEther, name: "PPPoE",
+		offLinkType: 6, offLinkPayload: 8,
+		netProto: pppNetProto,
+	},
+	linkPPPBSDOS: {
+		lt: linkPPPBSDOS, name: "BSD/OS PPP",
+		offLinkType: 5, offLinkPayload: 24,
+		netProto: bsdosNetProto,
+	},
+	linkPPPPPPD: {
+		lt: linkPPPPPPD, name: "PPP for pppd, with direction flag",
+		offLinkType: 2, offLinkPayload: 4,
+		netProto: pppNetProto,
+	},
 	linkSLIP: {
 		lt: linkSLIP, name: "SLIP",
 		offLinkType: -1, offLinkPayload: 16,
@@ -163,8 +191,17 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 
 // Link types beyond the first ones, by their DLT_ numbers.
 const (
-	linkSLIP  cbpf.LinkType = 8   // DLT_SLIP: 16-byte BSD SLIP header (direction, compressed header)
-	linkCHDLC cbpf.LinkType = 104 // DLT_C_HDLC: Cisco HDLC, an Ethernet type at offset 2
+	linkSLIP cbpf.LinkType = 8 // DLT_SLIP: 16-byte BSD SLIP header (direction, compressed header)
+	// DLT_PPP, DLT_PPP_SERIAL (PPP in HDLC-like framing), DLT_PPP_ETHER
+	// (PPPoE session frames without their Ethernet header), DLT_PPP_BSDOS
+	// (a 24-byte header, the protocol at 5) and DLT_PPP_PPPD (pppd's,
+	// whose first byte is the direction).
+	linkPPP       cbpf.LinkType = 9
+	linkPPPSerial cbpf.LinkType = 50
+	linkPPPEther  cbpf.LinkType = 51
+	linkPPPBSDOS  cbpf.LinkType = 16
+	linkPPPPPPD   cbpf.LinkType = 166
+	linkCHDLC     cbpf.LinkType = 104 // DLT_C_HDLC: Cisco HDLC, an Ethernet type at offset 2
 	// DLT_ARCNET_LINUX: ARCnet with Linux's header (source, destination,
 	// two bytes of offset, the protocol ID; the payload at 8).
 	linkARCnetLinux cbpf.LinkType = 129
@@ -221,14 +258,11 @@ func arcnetNetProto(c *compiler, et uint32) pred {
 // sits, past the link payload's start.
 func (l *linkLayer) nlpidOff() uint32 { return l.offNLNoSnap + l.nlpidFudge }
 
-// linkPPP is DLT_PPP, the link type libpcap takes the rest of an
-// expression for after pppoes.
-const linkPPP cbpf.LinkType = 9
-
-// pppLink is the link layer in force after pppoes: PPP's, which has no
-// MAC addresses, no VLAN tags and no LLC, and carries MPLS (its protocol
-// field is where pppoes leaves offLinkType, and c.proto tests it).
-var pppLink = &linkLayer{lt: linkPPP, name: "PPP", offLinkType: -1, mpls: true}
+// pppLink is the link layer in force after pppoes: DLT_PPP's, which has
+// no MAC addresses, no VLAN tags and no LLC, and carries MPLS (its
+// protocol field is where pppoes leaves offLinkType, and c.proto tests
+// it).
+var pppLink = linkLayers[linkPPP]
 
 // inForce is the link layer the rest of the expression is lowered for,
 // which decides the link-level primitives and their refusals: the

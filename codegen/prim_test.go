@@ -1,7 +1,6 @@
 package codegen
 
 import (
-	"context"
 	"github.com/bpfc/bpfc/parser"
 
 	"bufio"
@@ -85,18 +84,7 @@ func testPackets(t *testing.T, file string) [][]byte {
 // (names resolved without a resolver), and returns the instructions.
 func compileRaw(t *testing.T, expr string, opts Options) []bpf.RawInstruction {
 	t.Helper()
-	e, err := parser.Parse(expr)
-	if err == nil {
-		e, err = parser.Resolve(context.Background(), e, nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Compile(e, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := p.Raw()
+	raw, err := compileErr(t, expr, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

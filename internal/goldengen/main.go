@@ -44,6 +44,8 @@ var captures = map[string]string{
 	"mtp2.pcap":             "MTP2",
 	"ieee802_11.pcap":       "IEEE802_11",
 	"ieee802_11_radio.pcap": "IEEE802_11_RADIO",
+	"ppp.pcap":              "PPP",
+	"ppp_serial.pcap":       "PPP_SERIAL",
 }
 
 func main() {
