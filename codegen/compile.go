@@ -96,13 +96,12 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		p, regrouped = regroup(p), true
 	}
 	g, raw, rejected, err := c.build(p, snap, opts)
-	// The refusal must be libpcap's: where regrouping or the optimizer
-	// finds that nothing matches, the expression is refused only if the
-	// first round of the optimizer finds it on the expression as written,
-	// as libpcap's does ("ip and arp"); otherwise the program keeps
-	// nothing ("(tcp or udp) and icmp", which libpcap compiles). Without
-	// regrouping, the optimizer's verdict is that first round's.
-	if err == nil && rejected && !c.asWritten() && (!regrouped || libpcapRejects(orig, snap)) {
+	// The refusal must be libpcap's: where the program keeps nothing, the
+	// expression is refused only if libpcap's optimizer would find it so
+	// on the expression as written ("ip and arp"; verdict.go); otherwise
+	// the program is the reject ("ip[9] = 6 and udp", which libpcap
+	// compiles).
+	if err == nil && rejected && !c.asWritten() && libpcapRejects(orig, snap) {
 		g.release()
 		return nil, ErrRejectsAll
 	}
@@ -147,28 +146,17 @@ const maxRetried = 256
 // and keeping every load that can fail (see optimizer.keepAll).
 func (c *compiler) asWritten() bool { return c.geneveUsed || c.protochainUsed }
 
-// libpcapRejects reports whether libpcap's optimizer would refuse p as
-// "rejects all packets": whether the optimizer's first round, which
-// decides what libpcap's decides, finds it so.
-func libpcapRejects(p pred, snap uint32) bool {
-	if k, ok := p.(pConst); ok {
-		return !bool(k)
-	}
-	g := newGraph(snap)
-	defer g.release()
-	return rejectsAll(g, g.lower(p, g.accept, g.reject))
-}
-
 // build lowers p into blocks, optimizes them unless told not to, and
-// lays them out; rejected says that the optimizer's first round found
-// that p rejects every packet (see optimize). The instructions are the
+// lays them out; rejected says that the optimized program rejects every
+// packet. The instructions are the
 // graph's (see linearize): the caller releases the graph once it has
 // copied them; on an error, build has released it.
 func (c *compiler) build(p pred, snap uint32, opts Options) (g *graph, raw []bpf.RawInstruction, rejected bool, err error) {
 	g = newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if !opts.NoOptimize {
-		entry, rejected = optimize(g, entry, c.asWritten(), c.constFirst)
+		entry = optimize(g, entry, c.asWritten(), c.constFirst)
+		rejected = isReject(entry)
 		if opts.Compact {
 			entry, _ = compact(g, entry)
 		}

@@ -269,28 +269,28 @@ type optimizer struct {
 	// constFirst says that libpcap's first block is a constant's, not
 	// the entry's (compiler.constFirst): see rootKeepsCode.
 	constFirst bool
+	// verdict says that the optimizer is libpcap's model, for the
+	// refusal (verdict.go): collapse then drops only the tests whose
+	// branches meet.
+	verdict bool
 }
 
 const keyNone = -1
 
-// optimize returns the entry of an equivalent, smaller graph, and
-// whether the passes that libpcap's optimizer also makes found that the
-// expression rejects every packet (which libpcap refuses).
-func optimize(g *graph, entry *block, keepAll, constFirst bool) (*block, bool) {
+// optimize returns the entry of an equivalent, smaller graph.
+func optimize(g *graph, entry *block, keepAll, constFirst bool) *block {
 	if entry.ret {
-		return entry, isReject(entry) // (an empty expression, or one that folded to a constant)
+		return entry // (an empty expression, or one that folded to a constant)
 	}
 	o := newOptimizer(g)
 	o.keepAll, o.constFirst = keepAll, constFirst
 	defer o.giveBack(g)
 	entry = o.firstRound(entry)
 	if isReject(entry) {
-		return entry, true
+		return entry
 	}
-	// From here on, threading decides all that its facts tell: the
-	// refusal above must be no stronger than libpcap's (which accepts
-	// "ip and isis", a program that keeps nothing), the program no longer
-	// than it needs to be.
+	// From here on, threading decides all that its facts tell, so that
+	// the program is no longer than it needs to be.
 	o.full = true
 	if o.relKeys() {
 		o.lostFull = true // what the first round did not decide of relations
@@ -320,7 +320,7 @@ func optimize(g *graph, entry *block, keepAll, constFirst bool) (*block, bool) {
 		entry = o.mergeIdentical(entry)
 	}
 	o.dropMeetingJumps(entry)
-	return entry, false
+	return entry
 }
 
 // dropMeetingJumps turns the tests whose branches meet, which the last
@@ -413,15 +413,6 @@ func (o *optimizer) dropDeadStores(entry *block) *block {
 // all packets".
 func (o *optimizer) firstRound(entry *block) *block {
 	return o.mergeIdentical(o.threadAndCollapse(entry))
-}
-
-// rejectsAll reports whether libpcap's optimizer would find that the
-// graph from entry rejects every packet (the first round's verdict). It
-// changes the graph.
-func rejectsAll(g *graph, entry *block) bool {
-	o := newOptimizer(g)
-	defer o.giveBack(g)
-	return isReject(o.firstRound(entry))
 }
 
 // compact is what Options.Compact adds to the optimization of the graph
@@ -876,6 +867,9 @@ func (o *optimizer) collapse(entry *block) *block {
 				return nil
 			}
 			return b.jt
+		}
+		if o.verdict {
+			return nil // (libpcap's optimizer has no such rule)
 		}
 		return o.subsumes(b)
 	})

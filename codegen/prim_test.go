@@ -290,7 +290,7 @@ func TestPrimitivesAgainstLibpcap(t *testing.T) {
 				g := newGraph(262144)
 				entry := g.lower(p, g.accept, g.reject)
 				if *optimized {
-					entry, _ = optimize(g, entry, false, false)
+					entry = optimize(g, entry, false, false)
 				}
 				if compacted {
 					entry, _ = compact(g, entry)

@@ -1,0 +1,305 @@
+package codegen
+
+// libpcap refuses an expression as "rejects all packets" when its
+// optimizer reduces the program to a reject: a verdict that depends on
+// how far that optimizer sees, not on what the expression means. bpfc's
+// optimizer sees further, so the refusal comes from a model of libpcap's
+// rules, run only where bpfc's program keeps nothing (libpcapRejects):
+//
+//   - what is known at a block is what the edges that dominate it tell
+//     (libpcap's edge dominators): two paths that learnt the same fact
+//     from different tests know nothing of it where they meet, so that
+//     "(port 80 or ip multicast) and tcp[0:2] > tcp[2:2] and ah" is
+//     compiled, not refused;
+//   - every edge is threaded from those facts, computed on the graph as
+//     it was before the round, from the bottom of the graph up;
+//   - a test whose branches meet is dropped (and no other: not one that
+//     a later test of its value stands in for, optimizer.subsumes);
+//   - in a chain of "or" (or "and") tests that all exit to the same
+//     place, a test of the value that every way into the chain tested
+//     moves to the chain's head (libpcap's or_pullup and and_pullup),
+//     where those tests decide it: "icmp and ip6" on Linux ARCnet, whose
+//     IPv4 is one of two protocol IDs, is refused;
+//
+// and the rounds go on until one changes nothing. The facts and tests
+// are the optimizer's first round's (a relation's value is not a
+// protocol test's, block.rel).
+
+// maxVerdictRounds bounds the model's rounds; libpcap's loop ends when a
+// round changes nothing, which every graph here reaches well before.
+const maxVerdictRounds = 64
+
+// maxVerdictBlocks bounds the graphs whose dominators the pull-ups
+// compute (a bit set per block); larger ones are threaded only.
+const maxVerdictBlocks = 2048
+
+// libpcapRejects reports whether libpcap's optimizer would refuse p as
+// "rejects all packets" (see above). It lowers p into a graph of its
+// own.
+func libpcapRejects(p pred, snap uint32) bool {
+	if k, ok := p.(pConst); ok {
+		return !bool(k)
+	}
+	g := newGraph(snap)
+	defer g.release()
+	entry := g.lower(p, g.accept, g.reject)
+	if entry.ret {
+		return isReject(entry)
+	}
+	o := newOptimizer(g)
+	defer o.giveBack(g)
+	o.verdict = true
+	for range maxVerdictRounds {
+		changed := false
+		if o.threadable(entry) {
+			changed = o.threadDominated(entry)
+		}
+		before := o.ord.stale
+		o.ord.stale = false
+		entry = o.collapse(entry)
+		changed = changed || o.ord.stale
+		o.ord.stale = o.ord.stale || before
+		if entry.ret {
+			break
+		}
+		if o.pullUps(entry) {
+			changed = true
+		}
+		if !changed {
+			break
+		}
+	}
+	return isReject(entry)
+}
+
+// threadDominated threads every edge of the graph from entry with what
+// the edges that dominate it tell, as libpcap's opt_j does, and reports
+// whether it moved any.
+func (o *optimizer) threadDominated(entry *block) bool {
+	order := o.ord.layout(entry)
+	in := zeroed(&o.scr.facts, o.n)
+	o.in = in
+	has := zeroed(&o.scr.bools, o.n)
+	addIn := func(b *block, f facts) {
+		switch {
+		case b.ret:
+		case has[b.id]:
+			in[b.id] = meetShared(in[b.id], f)
+		default:
+			has[b.id], in[b.id] = true, f
+		}
+	}
+	has[entry.id] = true
+	for _, b := range order {
+		switch {
+		case b.ret || !has[b.id]:
+		case b.jop == clsJMP|jmpJA:
+			addIn(b.jt, facts{})
+		default:
+			addIn(b.jt, o.edgeFacts(in[b.id], b, true))
+			addIn(b.jf, o.edgeFacts(in[b.id], b, false))
+		}
+	}
+	moved := false
+	for i := len(order) - 1; i >= 0; i-- {
+		b := order[i]
+		if b.ret || !has[b.id] || b.jop == clsJMP|jmpJA {
+			continue
+		}
+		for _, taken := range [2]bool{true, false} {
+			t := b.jf
+			if taken {
+				t = b.jt
+			}
+			if t.ret {
+				continue
+			}
+			to, _ := o.follow(t, o.edgeFacts(in[b.id], b, taken))
+			if to == t {
+				continue
+			}
+			if taken {
+				b.jt = to
+			} else {
+				b.jf = to
+			}
+			moved = true
+		}
+	}
+	if moved {
+		o.ord.stale = true
+	}
+	return moved
+}
+
+// meetShared keeps of a and b only the facts both inherit: the lists are
+// persistent and each node is made on one edge, so these are the tail
+// they share, the facts of the edges that dominate the join.
+func meetShared(a, b facts) facts {
+	la, lb := 0, 0
+	for n := a.head; n != nil; n = n.next {
+		la++
+	}
+	for n := b.head; n != nil; n = n.next {
+		lb++
+	}
+	x, y := a.head, b.head
+	for ; la > lb; la-- {
+		x = x.next
+	}
+	for ; lb > la; lb-- {
+		y = y.next
+	}
+	for x != y {
+		x, y, la = x.next, y.next, la-1
+	}
+	return facts{x, la}
+}
+
+// pullUps moves, in each chain of tests that exit to one place on one
+// side, the first test of the value that every predecessor of the
+// chain's head tests to the head (libpcap's or_pullup along false
+// edges, and_pullup along true ones). It reports whether it moved any.
+func (o *optimizer) pullUps(entry *block) bool {
+	order := o.ord.layout(entry)
+	if len(order) > maxVerdictBlocks {
+		return false
+	}
+	preds := make([][]*block, o.n)
+	pos := make([]int, o.n)
+	for i, b := range order {
+		pos[b.id] = i
+		if !b.ret {
+			preds[b.jt.id] = append(preds[b.jt.id], b)
+			if b.jf != b.jt {
+				preds[b.jf.id] = append(preds[b.jf.id], b)
+			}
+		}
+	}
+	dom := dominators(order, preds, pos)
+	pulled := false
+	for _, b := range order {
+		if b.ret || b.jop == clsJMP|jmpJA || len(preds[b.id]) == 0 {
+			continue
+		}
+		v := o.valueKey(preds[b.id][0])
+		if v < 0 {
+			continue
+		}
+		same := true
+		for _, p := range preds[b.id][1:] {
+			if o.valueKey(p) != v {
+				same = false
+				break
+			}
+		}
+		if !same {
+			continue
+		}
+		for _, orChain := range [2]bool{true, false} {
+			if o.pullToHead(b, v, orChain, preds[b.id], dom, pos) {
+				pulled = true
+				o.ord.stale = true
+				break
+			}
+		}
+		if pulled {
+			// (The chains, predecessors and dominators have changed:
+			// the next round looks again.)
+			break
+		}
+	}
+	return pulled
+}
+
+// pullToHead is one pull-up in the chain from b, whose predecessors all test
+// the value v: along false edges with a common true target (orChain), or
+// along true edges with a common false target.
+func (o *optimizer) pullToHead(b *block, v int, orChain bool, preds []*block, dom [][]uint64, pos []int) bool {
+	exit := func(x *block) *block { // the common target
+		if orChain {
+			return x.jt
+		}
+		return x.jf
+	}
+	next := func(x *block) *block { // along the chain
+		if orChain {
+			return x.jf
+		}
+		return x.jt
+	}
+	inChain := func(x *block) bool {
+		return !x.ret && x.jop != clsJMP|jmpJA && x.jop&srcX == 0 && exit(x) == exit(b) &&
+			dom[pos[x.id]][pos[b.id]/64]&(1<<(pos[b.id]%64)) != 0
+	}
+	// Past the tests of v at the chain's head, to the first that differs.
+	var above *block // the block whose chain edge leads to diff, if not the head
+	diff := b
+	for {
+		if !inChain(diff) {
+			return false
+		}
+		if o.valueKey(diff) != v {
+			break
+		}
+		above, diff = diff, next(diff)
+	}
+	// Then to the next test of v.
+	prev, s := diff, next(diff)
+	for {
+		if !inChain(s) {
+			return false
+		}
+		if o.valueKey(s) == v {
+			break
+		}
+		prev, s = s, next(s)
+	}
+	if !pure(s.stmts) {
+		return false
+	}
+	// Pull s up in front of diff.
+	if orChain {
+		prev.jf, s.jf = s.jf, diff
+	} else {
+		prev.jt, s.jt = s.jt, diff
+	}
+	if above == nil {
+		for _, p := range preds {
+			if p.jt == b {
+				p.jt = s
+			}
+			if p.jf == b {
+				p.jf = s
+			}
+		}
+	} else if orChain {
+		above.jf = s
+	} else {
+		above.jt = s
+	}
+	return true
+}
+
+// dominators returns, for each block of order (a topological order from
+// the entry, order[0]) by position, the set of the positions of the
+// blocks that dominate it, itself included.
+func dominators(order []*block, preds [][]*block, pos []int) [][]uint64 {
+	words := (len(order) + 63) / 64
+	dom := make([][]uint64, len(order))
+	for i, b := range order {
+		d := make([]uint64, words)
+		ps := preds[b.id]
+		if len(ps) > 0 {
+			copy(d, dom[pos[ps[0].id]])
+			for _, p := range ps[1:] {
+				for w, x := range dom[pos[p.id]] {
+					d[w] &= x
+				}
+			}
+		}
+		d[i/64] |= 1 << (i % 64)
+		dom[i] = d
+	}
+	return dom
+}
