@@ -3,11 +3,17 @@ package codegen_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bpfc/bpfc/cbpf"
 	"github.com/bpfc/bpfc/codegen"
+	"github.com/bpfc/bpfc/internal/randexpr"
 	"github.com/bpfc/bpfc/parser"
 )
 
@@ -86,6 +92,15 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"tcp[0:2] = tcp[2:2] and geneve", false},
 		{"ip and ip6 protochain 17", false},
 		{"ip[2:2] < len and ip6 protochain 17", false},
+		// libpcap knows at a block only what the edges that dominate it
+		// tell: both paths into "ah" know the IP protocol is 6, but from
+		// different tests (tcpdump -d, 2026-12-02; verdict.go).
+		{"(port 80 or ip multicast) and tcp[0:2] > tcp[2:2] and ah", false},
+		{"(((stp or ip proto 17) or (ether[0] & 1 = 1 and ip proto 17)) and ((igmp or udp[0:2] = 53) and (pim or icmp6)))", false},
+		// But it threads each edge from the graph as it was before the
+		// round, from the bottom up: here "ip" is decided from the test
+		// of ip6 net before the port's IPv6 path joins it.
+		{"(((len > 60 or tcp port 443) or (tcp port 443 and ip proto 17)) and (ip6 net 2001:db8::/32 and ip))", true},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			p, err := compileFor(t, cbpf.LinkEN10MB, tc.expr)
@@ -110,6 +125,39 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRejectsAllPullUps checks the refusals of link types whose IPv4 is
+// one of several protocol values (Linux ARCnet's 0xd4 and 0xf0, BSD/OS
+// PPP's IP and Van Jacobson's): libpcap's optimizer refuses "icmp and
+// ip6" there by pulling the test of the link's protocol up in front of
+// the IP protocol's, where the tests before decide it, but it compiles
+// "tcp and udp" and "icmp and tcp", whose chains do not allow the
+// pull-up (tcpdump -d, 2026-12-02). Before verdict.go, bpfc compiled
+// "icmp and ip6" on both link types.
+func TestRejectsAllPullUps(t *testing.T) {
+	for _, lt := range []cbpf.LinkType{129, 16} { // DLT_ARCNET_LINUX, DLT_PPP_BSDOS
+		for _, tc := range []struct {
+			expr    string
+			refused bool
+		}{
+			{"icmp and ip6", true},
+			{"(icmp and tcp port 443)", true},
+			{"(igmp and atalk)", true},
+			{"ip and ip6", true},
+			{"tcp and udp", false},
+			{"icmp and tcp", false},
+			{"icmp and (ip6 or len > 10)", false},
+		} {
+			_, err := compileFor(t, lt, tc.expr)
+			switch {
+			case tc.refused && !errors.Is(err, codegen.ErrRejectsAll):
+				t.Errorf("%v %q: got %v, want ErrRejectsAll (libpcap refuses it)", lt, tc.expr, err)
+			case !tc.refused && err != nil:
+				t.Errorf("%v %q: refused (%v); libpcap compiles it", lt, tc.expr, err)
+			}
+		}
 	}
 }
 
@@ -349,4 +397,73 @@ func udpFrame(n int, ethertype uint16, version byte, protoAt int) []byte {
 	p[14] = version
 	p[protoAt] = 17
 	return p
+}
+
+// TestRefusalsAsTcpdump compares bpfc's refusals with tcpdump's, run
+// here, on random expressions (the fuzz tests' generator) for link types
+// with one and with several IPv4 protocol values: an expression must
+// compile exactly where tcpdump -d compiles it. bench/refusals.sh does
+// the same on many more, in-process.
+func TestRefusalsAsTcpdump(t *testing.T) {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		if os.Getenv("BPFC_REQUIRE_TCPDUMP") != "" {
+			t.Fatal("tcpdump is required (BPFC_REQUIRE_TCPDUMP is set) but not installed")
+		}
+		t.Skip("tcpdump not installed: no reference to compare with")
+	}
+	n := 150
+	if testing.Short() {
+		n = 30
+	}
+	r := rand.New(rand.NewPCG(7, 12))
+	prims := randexpr.Without(randexpr.Primitives, "protochain", "geneve")
+	exprs := make([]string, n)
+	for i := range exprs {
+		exprs[i] = randexpr.Expr(r, prims, 3)
+	}
+	type result struct {
+		lt, expr string
+		lok, bok bool
+		msg      string
+	}
+	var (
+		mu      sync.Mutex
+		differ  []result
+		refused int
+		wg      sync.WaitGroup
+	)
+	sem := make(chan struct{}, 2*runtime.NumCPU())
+	for _, name := range []string{"EN10MB", "LINUX_SLL", "RAW", "ARCNET_LINUX", "PPP_BSDOS"} {
+		lt, err := cbpf.ParseLinkType(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range exprs {
+			_, berr := compileFor(t, lt, e)
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				out, lerr := exec.Command("tcpdump", "-d", "-y", name, e).CombinedOutput()
+				mu.Lock()
+				defer mu.Unlock()
+				if lerr != nil {
+					refused++
+				}
+				if (lerr == nil) != (berr == nil) {
+					msg := strings.TrimSpace(string(out))
+					if berr != nil {
+						msg = berr.Error()
+					}
+					differ = append(differ, result{name, e, lerr == nil, berr == nil, msg})
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, d := range differ {
+		t.Errorf("%s %q: libpcap compiles it %v, bpfc %v (%s)", d.lt, d.expr, d.lok, d.bok, d.msg)
+	}
+	t.Logf("%d expressions × 5 link types, %d refused by libpcap, %d differ", n, refused, len(differ))
 }
