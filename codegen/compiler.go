@@ -102,11 +102,11 @@ func (c *compiler) or2(a, b pred) pred {
 
 func (c *compiler) test(prep []stmt, jop uint16, k uint32) pred {
 	if c == nil {
-		return &pTest{prep, jop, false, k}
+		return &pTest{prep, jop, false, false, k}
 	}
 	c.testsMade = true
 	n := c.tests.alloc(8)
-	*n = pTest{prep, jop, false, k}
+	*n = pTest{prep, jop, false, false, k}
 	return n
 }
 

@@ -273,6 +273,9 @@ type optimizer struct {
 	// refusal (verdict.go): collapse then drops only the tests whose
 	// branches meet.
 	verdict bool
+	// eq0AsJEQ has the model's pull-ups see the jsets marked eq0 as
+	// libpcap's first loop does (verdict.go).
+	eq0AsJEQ bool
 }
 
 const keyNone = -1
@@ -1314,6 +1317,7 @@ func (o *optimizer) pullUp(c *block, a, x vnum, vn *valueNumbers, preds func() [
 	c.jop, b.jop = b.jop, c.jop
 	c.k, b.k = b.k, c.k
 	c.rel, b.rel = b.rel, c.rel
+	c.eq0, b.eq0 = b.eq0, c.eq0
 	o.keyOf[c.id], o.keyOf[b.id] = 0, 0
 	return true
 }

@@ -24,7 +24,10 @@ type (
 		prep []stmt
 		jop  uint16
 		rel  bool // (between jop and k, the struct is 32 bytes)
-		k    uint32
+		// eq0 marks a jset that stands for libpcap's "and #k; jeq #0"
+		// ((A & k) == 0, or its negation): see block.eq0.
+		eq0 bool
+		k   uint32
 	}
 	// pSeq runs code, then evaluates next with the registers code left:
 	// for tests that carry A and X from one block to the next, like the
@@ -181,7 +184,9 @@ func (c *compiler) maskTest(code []stmt, mask, v uint32) pred {
 	case v&^mask != 0:
 		return pFalse
 	case v == 0:
-		return c.not(c.cmp(code, cmpSet, mask))
+		t := c.cmp(code, cmpSet, mask).(*pTest)
+		t.eq0 = true // (libpcap's "and #mask; jeq #0")
+		return c.not(t)
 	case v == mask && mask&(mask-1) == 0:
 		return c.cmp(code, cmpSet, mask)
 	}
@@ -220,7 +225,9 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			p = q.a
 			continue
 		case *pTest:
-			return g.relJump(q.prep, q.jop, q.k, q.rel, t, f)
+			b := g.relJump(q.prep, q.jop, q.k, q.rel, t, f)
+			b.eq0 = q.eq0
+			return b
 		case pIf:
 			a := g.lower(q.a, t, f)
 			b := g.lower(q.b, t, f)

@@ -135,7 +135,8 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 // the IP protocol's, where the tests before decide it, but it compiles
 // "tcp and udp" and "icmp and tcp", whose chains do not allow the
 // pull-up (tcpdump -d, 2026-12-02). Before verdict.go, bpfc compiled
-// "icmp and ip6" on both link types.
+// "icmp and ip6" on both link types, and before block.eq0 the masked
+// tests below.
 func TestRejectsAllPullUps(t *testing.T) {
 	for _, lt := range []cbpf.LinkType{129, 16} { // DLT_ARCNET_LINUX, DLT_PPP_BSDOS
 		for _, tc := range []struct {
@@ -149,6 +150,11 @@ func TestRejectsAllPullUps(t *testing.T) {
 			{"tcp and udp", false},
 			{"icmp and tcp", false},
 			{"icmp and (ip6 or len > 10)", false},
+			// libpcap's first loop sees "ip[6:2] & 0x1fff = 0" as "and
+			// #0x1fff; jeq #0", whose branches are the jset's swapped,
+			// and pulls "ip6" up past it (block.eq0).
+			{"ip[6:2] & 0x1fff = 0 and ip6 multicast", true},
+			{"(((arp or ip[6:2] & 0x1fff = 0) and ip6 net 2001:db8::/32) or stp)", lt == 129},
 		} {
 			_, err := compileFor(t, lt, tc.expr)
 			switch {

@@ -49,7 +49,23 @@ func libpcapRejects(p pred, snap uint32) bool {
 	o := newOptimizer(g)
 	defer o.giveBack(g)
 	o.verdict = true
+	// libpcap's two loops: the first sees a masked test against 0 as
+	// "jeq #0", its branches the jset's swapped (block.eq0); the second
+	// as the jset its peephole pass makes of it.
+	o.eq0AsJEQ = true
+	entry = o.verdictLoop(entry)
+	o.eq0AsJEQ = false
+	return isReject(o.verdictLoop(entry))
+}
+
+// verdictLoop is one of libpcap's optimizer loops, over the graph from
+// entry: rounds of threading, collapsing and pull-ups until a round
+// changes nothing (or maxVerdictRounds). It returns the entry.
+func (o *optimizer) verdictLoop(entry *block) *block {
 	for range maxVerdictRounds {
+		if entry.ret {
+			break
+		}
 		changed := false
 		if o.threadable(entry) {
 			changed = o.threadDominated(entry)
@@ -69,7 +85,7 @@ func libpcapRejects(p pred, snap uint32) bool {
 			break
 		}
 	}
-	return isReject(entry)
+	return entry
 }
 
 // threadDominated threads every edge of the graph from entry with what
@@ -216,17 +232,26 @@ func (o *optimizer) pullUps(entry *block) bool {
 // the value v: along false edges with a common true target (orChain), or
 // along true edges with a common false target.
 func (o *optimizer) pullToHead(b *block, v int, orChain bool, preds []*block, dom [][]uint64, pos []int) bool {
+	// (As libpcap sees the test: block.eq0.)
+	flip := func(x *block) bool { return o.eq0AsJEQ && x.eq0 }
 	exit := func(x *block) *block { // the common target
-		if orChain {
+		if orChain != flip(x) {
 			return x.jt
 		}
 		return x.jf
 	}
 	next := func(x *block) *block { // along the chain
-		if orChain {
+		if orChain != flip(x) {
 			return x.jf
 		}
 		return x.jt
+	}
+	setNext := func(x, to *block) {
+		if orChain != flip(x) {
+			x.jf = to
+		} else {
+			x.jt = to
+		}
 	}
 	inChain := func(x *block) bool {
 		return !x.ret && x.jop != clsJMP|jmpJA && x.jop&srcX == 0 && exit(x) == exit(b) &&
@@ -259,11 +284,9 @@ func (o *optimizer) pullToHead(b *block, v int, orChain bool, preds []*block, do
 		return false
 	}
 	// Pull s up in front of diff.
-	if orChain {
-		prev.jf, s.jf = s.jf, diff
-	} else {
-		prev.jt, s.jt = s.jt, diff
-	}
+	sNext := next(s)
+	setNext(prev, sNext)
+	setNext(s, diff)
 	if above == nil {
 		for _, p := range preds {
 			if p.jt == b {
@@ -273,10 +296,8 @@ func (o *optimizer) pullToHead(b *block, v int, orChain bool, preds []*block, do
 				p.jf = s
 			}
 		}
-	} else if orChain {
-		above.jf = s
 	} else {
-		above.jt = s
+		setNext(above, s)
 	}
 	return true
 }
