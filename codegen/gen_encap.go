@@ -5,8 +5,7 @@ import "fmt"
 // PPP protocol numbers for the Ethernet types libpcap maps (ppp_proto).
 var pppProto = map[uint32]uint32{
 	etherIP: 0x21, etherIPv6: 0x57, etherATalk: 0x29, 0x6003: 0x27,
-	sapISO: 0x23, sapIPX: 0x2b, 0x0600: 0x25, 0x80F5: 0x2b,
-	sapSTP: 0x31, etherMPLS: 0x0281, etherMPLSMc: 0x0283,
+	sapISO: 0x23, sapIPX: 0x2b, 0x0600: 0x25, sapSTP: 0x31,
 }
 
 // vlan is "vlan [id]": an 802.1Q/802.1ad tag at the protocol field in
@@ -44,7 +43,11 @@ func (c *compiler) mpls(label int64) pred {
 		return c.fail(fmt.Errorf("no MPLS support for %s", l.name))
 	}
 	var p pred
-	if c.mplsDepth == 0 {
+	if c.mplsDepth == 0 && c.inForce().lt == linkPPP {
+		// (libpcap tests PPP's MPLS unicast protocol, 0x281; its
+		// Ethernet-type mapping leaves "ether proto 0x8847" as it is.)
+		p = c.netProto(pppMPLS)
+	} else if c.mplsDepth == 0 {
 		p = c.netProto(etherMPLS)
 	} else {
 		p = c.loadMaskEq(1, c.offLinkPayload.sub(2), 0x01, 0)
@@ -97,6 +100,9 @@ func pppNetProto(c *compiler, et uint32) pred {
 	}
 	return c.loadEq(2, c.linkTypeOff(), et)
 }
+
+// pppMPLS is PPP's protocol number of MPLS unicast.
+const pppMPLS = 0x0281
 
 // PPP protocol numbers of Van Jacobson compressed and uncompressed TCP/IP.
 const (
