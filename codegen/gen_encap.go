@@ -24,7 +24,11 @@ func (c *compiler) vlan(id int) pred {
 	off := c.linkTypeOff()
 	p := c.or(c.loadEq(2, off, etherVLAN), c.loadEq(2, off, etherQinQ), c.loadEq(2, off, etherQinQ2))
 	if id >= 0 {
-		p = c.and(p, c.loadMaskEq(2, off.add(2), 0x0fff, uint32(id)))
+		// (The tag's VLAN ID is the link payload's first field, as
+		// libpcap reads it: after geneve, from the inner payload's
+		// offset, which differs from the inner type's + 2 where the
+		// inner packet is not an Ethernet frame.)
+		p = c.and(p, c.loadMaskEq(2, c.offLinkPayload, 0x0fff, uint32(id)))
 	}
 	c.offLinkType = c.offLinkType.add(4)
 	c.offLinkPayload = c.offLinkPayload.add(4)

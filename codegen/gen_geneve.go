@@ -65,7 +65,10 @@ func (c *compiler) geneve(vni int64) pred {
 	c.offLinkType = loc{cellLinkType, 0}
 	c.offLinkPayload = loc{cellLinkPayload, 0}
 	if c.mplsDepth == 0 {
-		c.proto = geneveNetProto
+		// (The inner frame's protocol is Ethernet's, length field and
+		// 802.2 header included: "geneve and stp" tests the type as a
+		// length, then the DSAP.)
+		c.proto = etherNetProto
 	}
 	// (After mpls, libpcap goes on recognising the network protocol by
 	// MPLS's rules, now at the inner offsets, and refusing the others:
@@ -73,9 +76,6 @@ func (c *compiler) geneve(vni int64) pred {
 	// version nibble there.)
 	return p
 }
-
-// geneveNetProto tests the inner protocol type found by geneve.
-func geneveNetProto(c *compiler, et uint32) pred { return c.loadEq(2, c.linkTypeOff(), et) }
 
 // genevePrologue zeroes the offset cells, so that a path that reads them
 // without having gone through geneve ("geneve or ip") reads 0 rather than

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"context"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -230,5 +231,68 @@ func sameAsLibpcap(t *testing.T, ltName string, lt cbpf.LinkType, expr string) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("%s %q:\n got %v\nwant %v (tcpdump -ddd)", ltName, expr, got, want)
+	}
+}
+
+// TestGeneveInner checks how primitives after geneve read the inner
+// frame, as libpcap does: "vlan N" reads the VLAN ID from the inner link
+// payload, which is the inner type's offset + 2 for an inner Ethernet
+// frame but not for another protocol (there libpcap's "type" is the
+// Geneve header's protocol field and the payload follows the Geneve
+// options); and the protocols 802.2 carries are Ethernet's, with the
+// type field taken as a length. The verdicts are libpcap's (tcpdump -d
+// of each expression on 2026-12-02, read by hand), checked against
+// tcpdump's own programs where it is installed.
+func TestGeneveInner(t *testing.T) {
+	geneve := func(proto uint16, vni uint32, payload ...byte) []byte {
+		gen := []byte{0, 0, byte(proto >> 8), byte(proto), byte(vni >> 16), byte(vni >> 8), byte(vni), 0}
+		gen = append(gen, payload...)
+		udpLen := 8 + len(gen)
+		udp := []byte{0x30, 0x39, 0x17, 0xc1, byte(udpLen >> 8), byte(udpLen), 0, 0}
+		ipLen := 20 + udpLen
+		ip := []byte{0x45, 0, byte(ipLen >> 8), byte(ipLen), 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
+		eth := []byte{2, 2, 2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 0x08, 0x00}
+		return slices.Concat(eth, ip, udp, gen)
+	}
+	macs := []byte{1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3}
+	innerVLAN := func(vid uint16) []byte {
+		return slices.Concat(macs, []byte{0x81, 0x00, byte(vid >> 8), byte(vid), 0x08, 0x00, 0x45, 0})
+	}
+	// An 802.3 frame: a length, then the 802.2 header.
+	inner8023 := func(dsap, ssap byte) []byte {
+		return slices.Concat(macs, []byte{0x00, 0x26, dsap, ssap, 0x03}, make([]byte, 35))
+	}
+	for _, tc := range []struct {
+		expr, name string
+		pkt        []byte
+		keep       bool
+	}{
+		{"geneve and vlan 5", "inner Ethernet, VLAN 5", geneve(0x6558, 9, innerVLAN(5)...), true},
+		{"geneve and vlan 5", "inner Ethernet, VLAN 6", geneve(0x6558, 5<<8, innerVLAN(6)...), false},
+		// Not an Ethernet frame: the ID is the payload's first field, not
+		// the VNI's (bpfc read VNI 0x000500 as VLAN 5).
+		{"geneve and vlan 5", "protocol 0x8100, ID 5 in the payload", geneve(0x8100, 0, 0x00, 0x05, 0x08, 0x00), true},
+		{"geneve and vlan 5", "protocol 0x8100, VNI 0x500", geneve(0x8100, 5<<8, 0x00, 0x06, 0x08, 0x00), false},
+		// (bpfc compared the length field with the SAP.)
+		{"geneve and stp", "802.3 frame, STP", geneve(0x6558, 0, inner8023(0x42, 0x42)...), true},
+		{"geneve and stp", "802.3 frame, IPX", geneve(0x6558, 0, inner8023(0xe0, 0xe0)...), false},
+		{"geneve and ipx", "802.3 frame, IPX", geneve(0x6558, 0, inner8023(0xe0, 0xe0)...), true},
+		{"geneve and iso", "802.3 frame, ISO", geneve(0x6558, 0, inner8023(0xfe, 0xfe)...), true},
+		{"geneve and iso", "802.3 frame, STP", geneve(0x6558, 0, inner8023(0x42, 0x42)...), false},
+		{"geneve and netbeui", "802.3 frame, NetBEUI", geneve(0x6558, 0, inner8023(0xf0, 0xf0)...), true},
+	} {
+		prog, err := compileErr(t, tc.expr, Options{LinkType: cbpf.LinkEN10MB})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := refRun(prog, tc.pkt, uint32(len(tc.pkt))) != 0; got != tc.keep {
+			t.Errorf("%q, %s: kept %v, libpcap's program keeps %v", tc.expr, tc.name, got, tc.keep)
+		}
+		if _, err := exec.LookPath("tcpdump"); err == nil {
+			lib := tcpdumpProgram(t, "EN10MB", tc.expr)
+			if got := refRun(lib, tc.pkt, uint32(len(tc.pkt))) != 0; got != tc.keep {
+				t.Errorf("%q, %s: tcpdump's program keeps %v; the test says %v", tc.expr, tc.name, got, tc.keep)
+			}
+		}
 	}
 }

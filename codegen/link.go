@@ -344,7 +344,9 @@ func etherNetProto(c *compiler, et uint32) pred {
 		return c.or(c.loadEq(2, off, et), c.and(c.le(2, off, etherMTU), c.snapTest(pl, et)))
 	}
 	if et <= etherMTU {
-		return c.and(c.le(2, off, etherMTU), c.loadEq(1, pl, et))
+		// (The DSAP right after the length field, which libpcap reads
+		// from the type's offset: after geneve it is not the payload's.)
+		return c.and(c.le(2, off, etherMTU), c.loadEq(1, off.add(2), et))
 	}
 	return c.loadEq(2, off, et)
 }
