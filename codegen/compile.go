@@ -78,16 +78,8 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := newCompiler(l, snap)
+	c, p := lowerExpr(e, l, snap, opts, false)
 	defer c.release() // (the program is made of raw instructions, not of c's preds)
-	c.netmask = opts.Netmask
-	c.savefile = opts.Savefile
-	c.protochainDepth = opts.ProtochainDepth
-	c.nullBigEndian = opts.NullBigEndian
-	var p pred = pTrue
-	if e != nil {
-		p = c.expr(e)
-	}
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -101,7 +93,7 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	// on the expression as written ("ip and arp"; verdict.go); otherwise
 	// the program is the reject ("ip[9] = 6 and udp", which libpcap
 	// compiles).
-	if err == nil && rejected && !c.asWritten() && libpcapRejects(orig, snap) {
+	if err == nil && rejected && !c.asWritten() && libpcapRejectsExpr(e, l, snap, opts) {
 		g.release()
 		return nil, ErrRejectsAll
 	}
@@ -185,6 +177,33 @@ func (c *compiler) build(p pred, snap uint32, opts Options) (g *graph, raw []bpf
 		err = fmt.Errorf("%w (protochain is unrolled %d headers deep; a smaller depth makes it shorter)", err, depth)
 	}
 	return g, raw, rejected, err
+}
+
+// lowerExpr lowers e with a new compiler for the link l, keeping
+// libpcap's constant blocks if keepConsts (compiler.keepConsts). The
+// caller releases the compiler, and checks its error.
+func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConsts bool) (*compiler, pred) {
+	c := newCompiler(l, snap)
+	c.netmask = opts.Netmask
+	c.savefile = opts.Savefile
+	c.protochainDepth = opts.ProtochainDepth
+	c.nullBigEndian = opts.NullBigEndian
+	c.keepConsts = keepConsts
+	var p pred = pTrue
+	if e != nil {
+		p = c.expr(e)
+	}
+	return c, p
+}
+
+// libpcapRejectsExpr is libpcapRejects on e lowered again with libpcap's
+// constant blocks kept: they are on its optimizer's paths in its first
+// round, and stop a pull-up there ("sctp and (tcp or not stp) and ip6
+// proto 17" on Linux ARCnet, where "stp" cannot hold).
+func libpcapRejectsExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options) bool {
+	c, p := lowerExpr(e, l, snap, opts, true)
+	defer c.release()
+	return c.err == nil && libpcapRejects(p, snap)
 }
 
 // notYet refuses what a link type supported only in part does not do yet.

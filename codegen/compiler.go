@@ -61,7 +61,29 @@ type compiler struct {
 	// bpfc's entry, and libpcap keeps no load of the entry when the
 	// entry's test goes (see rootKeepsCode).
 	testsMade, protoFolded, constFirst bool
+
+	// keepConsts lowers the expression as libpcap's code has it, for the
+	// refusal model only (libpcapRejects), which must see the values and
+	// blocks libpcap's optimizer sees: a constant libpcap has a block
+	// for (a protocol test that cannot hold on the link, a relation of
+	// constants) is pKept, which and/or do not fold, and a single-bit
+	// test "(A & m) == m" is "and #m; jeq #m", not a jset.
+	keepConsts bool
 }
+
+// asLibpcap reports whether c lowers for the refusal model (keepConsts).
+func (c *compiler) asLibpcap() bool { return c != nil && c.keepConsts }
+
+// kept is p, or where p is a constant and c keeps them, its pKept.
+func (c *compiler) kept(p pred) pred {
+	if k, ok := p.(pConst); ok && c.asLibpcap() {
+		return pKept(k)
+	}
+	return p
+}
+
+// isFalse reports whether p is the constant false, kept or not.
+func isFalse(p pred) bool { return p == pFalse || p == pKept(false) }
 
 // and2, or2 and test are and(a, b), or(a, b) and the pTest (prep, jop,
 // k), their preds from the compiler's chunks; with a nil compiler, from
@@ -205,7 +227,7 @@ func (c *compiler) netProto(et uint32) pred {
 	for _, m := range c.protoMemo {
 		if m.et == et && m.typ == c.offLinkType && m.payload == c.offLinkPayload {
 			c.noteFolded(m.p)
-			return m.p
+			return c.kept(m.p)
 		}
 	}
 	p := c.proto(c, et)
@@ -213,7 +235,7 @@ func (c *compiler) netProto(et uint32) pred {
 	if len(c.protoMemo) < 16 {
 		c.protoMemo = append(c.protoMemo, protoMemo{et, c.offLinkType, c.offLinkPayload, p})
 	}
-	return p
+	return c.kept(p)
 }
 
 // noteFolded notes a protocol test p that folded to a constant ("ip"

@@ -247,7 +247,7 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 	x, y = fold(x), fold(y)
 	if kx, ok := constValue(x); ok {
 		if ky, ok := constValue(y); ok {
-			return c.and(c.guards(x), c.guards(y), pConst(compare(op, kx, ky))), nil
+			return c.and(c.guards(x), c.guards(y), c.kept(pConst(compare(op, kx, ky)))), nil
 		}
 	}
 	g := &arithGen{c: c}
@@ -262,7 +262,7 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 				if err != nil {
 					return nil, err
 				}
-				test = c.maskTest(code, uint32(m), uint32(k))
+				test = c.maskTestOf(code, uint32(m), uint32(k), true)
 				if op == cmpNE {
 					test = c.not(test)
 				}

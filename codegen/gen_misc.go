@@ -195,8 +195,10 @@ func (c *compiler) direction(out bool) pred {
 		p = c.loadEq(1, abs(10), packetOutgoing)
 	case l.lt == linkSLIP:
 		// The SLIP header's direction byte: 0 is inbound; libpcap 1.10
-		// takes anything else as outbound.
-		p = c.not(c.loadEq(1, abs(0), 0))
+		// takes anything else as outbound. libpcap makes the test a
+		// relation ("link[0] = 0"), whose value is link[0]'s in a
+		// relation: "inbound and link[0] = 1" rejects all packets.
+		p = c.not(markRel(c.loadEq(1, abs(0), 0)))
 	case c.savefile:
 		return c.fail(fmt.Errorf("inbound/outbound not supported on %s when reading savefiles", l.name))
 	default:

@@ -43,7 +43,7 @@ func (c *compiler) protochain(v6 bool, p uint32) pred {
 		et = etherIPv6
 		start = []stmt{ldAbs(1, nl+ipv6NH), ldxImm(ipv6Len)}
 	}
-	if c.netProto(et) == pFalse {
+	if isFalse(c.netProto(et)) {
 		// libpcap's optimizer cannot see through its protochain loop, so
 		// it does not refuse the expression as one that rejects all
 		// packets: neither may bpfc. The test is false at run time only.

@@ -864,7 +864,7 @@ func (o *optimizer) collapse(entry *block) *block {
 		}
 		if b.jt == b.jf && selfContainedTarget(b.jt) {
 			// (o.in: what threading knew on the way into b.)
-			if o.keepsLoads(b, o.in[b.id]) || b == entry && !o.constFirst && rootKeepsCode(b) {
+			if o.keepsLoads(b, o.in[b.id]) || b == entry && !o.constFirst && !o.verdict && rootKeepsCode(b) {
 				// The test goes, its code stays.
 				b.jop, b.k = clsJMP|jmpJA, 0
 				return nil
@@ -889,7 +889,10 @@ func (o *optimizer) collapse(entry *block) *block {
 // Where the first primitive, or its protocol test, folded to a constant
 // ("ip" on DLT_IPV4, "1 = 1"), libpcap's first block is that constant's,
 // whose code cannot fail, and bpfc's entry is a later test: its code
-// goes (optimizer.constFirst).
+// goes (optimizer.constFirst). For the refusal model (optimizer.verdict)
+// it goes too: libpcap refuses a program whose first block is then a
+// return, whatever code came before it ("(inbound and outbound or icmp)
+// and ipx" on BSD/OS PPP).
 func rootKeepsCode(b *block) bool { return !b.jt.ret && mayFail(b.stmts) }
 
 // liveAfter is what the code of a graph reads that earlier blocks

@@ -16,6 +16,10 @@ type (
 	pNot struct{ x pred }
 	// pConst is a constant outcome.
 	pConst bool
+	// pKept is a constant outcome kept as libpcap's code has it, a block
+	// of its own ("ld #1; jeq #0" for false): only the refusal model
+	// lowers preds with them (compiler.keepConsts, verdict.go).
+	pKept bool
 	// pTest runs prep (which leaves the value to test in A, and for an X
 	// comparison the operand in X), then compares: jop is the jump opcode
 	// (clsJMP|cond|src) and k the constant. rel marks the test of a
@@ -24,8 +28,8 @@ type (
 		prep []stmt
 		jop  uint16
 		rel  bool // (between jop and k, the struct is 32 bytes)
-		// eq0 marks a jset that stands for libpcap's "and #k; jeq #0"
-		// ((A & k) == 0, or its negation): see block.eq0.
+		// eq0 marks a relation's jset that stands for libpcap's "and
+		// #k; jeq #0" ((A & k) == 0, or its negation): see block.eq0.
 		eq0 bool
 		k   uint32
 	}
@@ -71,6 +75,7 @@ func (*pAnd) isPred()   {}
 func (*pOr) isPred()    {}
 func (*pNot) isPred()   {}
 func (pConst) isPred()  {}
+func (pKept) isPred()   {}
 func (*pTest) isPred()  {}
 func (pSeq) isPred()    {}
 func (pShared) isPred() {}
@@ -180,14 +185,27 @@ func (c *compiler) loadMaskEq(size int, l loc, mask, v uint32) pred {
 // jset where one does: (A & m) == 0 is "not jset m", and for a single
 // bit, (A & m) == m is "jset m".
 func (c *compiler) maskTest(code []stmt, mask, v uint32) pred {
+	return c.maskTestOf(code, mask, v, false)
+}
+
+// maskTestOf is maskTest for a relation's test (rel) or a protocol's.
+// They differ only for the refusal model, as they do in libpcap's
+// optimizer: a relation's "(A & m) == 0" is "and #m; jeq #0" in its first
+// loop (block.eq0) and a relation's single-bit test a jset like any
+// other test of the relation's value, while a protocol's "and #m; jeq #0"
+// is a jset from its first round on (a peephole pass runs before the
+// jumps move) and its "and #m; jeq #m" another value than the field's
+// ("mpls and ip and mpls", whose bottom-of-stack tests are one of each,
+// is compiled).
+func (c *compiler) maskTestOf(code []stmt, mask, v uint32, rel bool) pred {
 	switch {
 	case v&^mask != 0:
-		return pFalse
+		return c.kept(pFalse)
 	case v == 0:
 		t := c.cmp(code, cmpSet, mask).(*pTest)
-		t.eq0 = true // (libpcap's "and #mask; jeq #0")
+		t.eq0 = rel
 		return c.not(t)
-	case v == mask && mask&(mask-1) == 0:
+	case v == mask && mask&(mask-1) == 0 && (rel || !c.asLibpcap()):
 		return c.cmp(code, cmpSet, mask)
 	}
 	return c.cmp(append(code, aluK(aluAND, mask)), cmpEQ, v)
@@ -228,6 +246,18 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			b := g.relJump(q.prep, q.jop, q.k, q.rel, t, f)
 			b.eq0 = q.eq0
 			return b
+		case pKept:
+			// libpcap's first round decides the test before it threads
+			// any edge: both branches go where the constant does.
+			to := f
+			if q {
+				to = t
+			}
+			k := uint32(1)
+			if q {
+				k = 0
+			}
+			return g.relJump([]stmt{ldImm(k)}, clsJMP|jmpJEQ|srcK, 0, false, to, to)
 		case pIf:
 			a := g.lower(q.a, t, f)
 			b := g.lower(q.b, t, f)

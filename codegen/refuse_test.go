@@ -79,6 +79,13 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"ip[9] = 6 and ip[9] = 17", true},
 		{"ip[0] & 1 = 1 and ip[0] & 1 = 0", true},
 		{"ip6[6] = 17 and ip6[6] = 6", true},
+		// A protocol's "(A & 1) == 1" is not a jset for libpcap, but
+		// "and #1; jeq #1", another value than the "jset #1" its peephole
+		// pass makes of "(A & 1) == 0" (maskTestOf): the bottom-of-stack
+		// tests of "ip" after mpls and of a second mpls are one of each.
+		{"mpls and ip and mpls", false},
+		{"mpls and (ip or ip6) and mpls", false},
+		{"arp and mpls or tcp and mpls", false},
 		// The X comparison, whose branches both reject once ip6 is
 		// decided, is dead code (and libpcap refuses it too).
 		{"ip[0] > ip[1] and ip6", true},
@@ -137,6 +144,36 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 // pull-up (tcpdump -d, 2026-12-02). Before verdict.go, bpfc compiled
 // "icmp and ip6" on both link types, and before block.eq0 the masked
 // tests below.
+// TestRejectsAllOtherLinks checks refusals that depend on how a link
+// type's primitives are made (libpcap 1.10's pcap_compile, run on
+// 2026-12-02): SLIP's direction is a relation on its first byte, so it
+// decides "link[0] = 1" and is decided by it; a first block whose test
+// goes leaves a return where the rest rejects all.
+func TestRejectsAllOtherLinks(t *testing.T) {
+	for _, tc := range []struct {
+		lt      cbpf.LinkType
+		expr    string
+		refused bool
+	}{
+		{8, "inbound and link[0] = 1", true}, // DLT_SLIP
+		{8, "outbound and link[0] = 0", true},
+		{8, "inbound and link[0] = 0", false},
+		{8, "inbound and ip", false},
+		{16, "(inbound and outbound or icmp) and ipx", true}, // DLT_PPP_BSDOS
+		{16, "inbound and outbound", true},
+		{104, "mpls and ip and mpls", false}, // DLT_C_HDLC
+		{104, "arp and mpls or tcp and mpls", false},
+	} {
+		_, err := compileFor(t, tc.lt, tc.expr)
+		switch {
+		case tc.refused && !errors.Is(err, codegen.ErrRejectsAll):
+			t.Errorf("%v %q: got %v, want ErrRejectsAll (libpcap refuses it)", tc.lt, tc.expr, err)
+		case !tc.refused && err != nil:
+			t.Errorf("%v %q: refused (%v); libpcap compiles it", tc.lt, tc.expr, err)
+		}
+	}
+}
+
 func TestRejectsAllPullUps(t *testing.T) {
 	for _, lt := range []cbpf.LinkType{129, 16} { // DLT_ARCNET_LINUX, DLT_PPP_BSDOS
 		for _, tc := range []struct {
@@ -155,6 +192,15 @@ func TestRejectsAllPullUps(t *testing.T) {
 			// and pulls "ip6" up past it (block.eq0).
 			{"ip[6:2] & 0x1fff = 0 and ip6 multicast", true},
 			{"(((arp or ip[6:2] & 0x1fff = 0) and ip6 net 2001:db8::/32) or stp)", lt == 129},
+			// On ARCnet "stp", "iso", "isis" and "atalk" cannot hold: in
+			// libpcap's first round each is a constant's block, still a
+			// predecessor of the test after it when the pull-ups run,
+			// which stops the pull-up there (pKept).
+			{"sctp and ip6 proto 17", true},
+			{"sctp and (tcp or not stp) and ip6 proto 17", false},
+			{"(((ip6 proto 58 and isis) or host 127.0.0.1) and ((icmp6 and atalk) or ip6))", true},
+			{"(((tcp portrange 8000-9000 and iso) or (sctp and src host 192.168.1.1)) and " +
+				"((tcp[0:2] > tcp[2:2] or greater 1000) and (iso or ip6 proto 58)))", lt == 129},
 		} {
 			_, err := compileFor(t, lt, tc.expr)
 			switch {

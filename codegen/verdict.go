@@ -23,7 +23,11 @@ package codegen
 //
 // and the rounds go on until one changes nothing. The facts and tests
 // are the optimizer's first round's (a relation's value is not a
-// protocol test's, block.rel).
+// protocol test's, block.rel). The graph is the expression's lowered
+// again with libpcap's constant blocks (pKept: "stp" on ARCnet, "1 = 1"),
+// which bpfc's own lowering folds away: in the first round such a block
+// is still a predecessor of the test after it when the pull-ups run,
+// and its value is not the packet's, so no test moves up there.
 
 // maxVerdictRounds bounds the model's rounds; libpcap's loop ends when a
 // round changes nothing, which every graph here reaches well before.
@@ -67,6 +71,14 @@ func (o *optimizer) verdictLoop(entry *block) *block {
 			break
 		}
 		changed := false
+		// (The blocks and dominators of the round's start: see pullUps.)
+		start := append([]*block(nil), o.ord.layout(entry)...)
+		var dom [][]uint64
+		var pos []int
+		if len(start) <= maxVerdictBlocks {
+			pos = make([]int, o.n)
+			dom = dominators(start, o.predsOf(start, pos), pos)
+		}
 		if o.threadable(entry) {
 			changed = o.threadDominated(entry)
 		}
@@ -78,7 +90,7 @@ func (o *optimizer) verdictLoop(entry *block) *block {
 		if entry.ret {
 			break
 		}
-		if o.pullUps(entry) {
+		if dom != nil && o.pullUps(start, dom, pos) {
 			changed = true
 		}
 		if !changed {
@@ -176,25 +188,16 @@ func meetShared(a, b facts) facts {
 // side, the first test of the value that every predecessor of the
 // chain's head tests to the head (libpcap's or_pullup along false
 // edges, and_pullup along true ones). It reports whether it moved any.
-func (o *optimizer) pullUps(entry *block) bool {
-	order := o.ord.layout(entry)
-	if len(order) > maxVerdictBlocks {
-		return false
-	}
-	preds := make([][]*block, o.n)
-	pos := make([]int, o.n)
-	for i, b := range order {
-		pos[b.id] = i
-		if !b.ret {
-			preds[b.jt.id] = append(preds[b.jt.id], b)
-			if b.jf != b.jt {
-				preds[b.jf.id] = append(preds[b.jf.id], b)
-			}
-		}
-	}
-	dom := dominators(order, preds, pos)
-	pulled := false
-	for _, b := range order {
+//
+// As libpcap's, it sees the blocks of the round's start (blocks, in
+// topological order) with their edges as threading left them: a block
+// threading took out of every path is still a predecessor of its
+// successors, and the dominators (dom, by position pos) are the
+// round's start's. A constant's block, whose value is not the packet's,
+// so keeps the tests after it where they are in the first round.
+func (o *optimizer) pullUps(blocks []*block, dom [][]uint64, pos []int) bool {
+	preds := o.predsOf(blocks, nil)
+	for _, b := range blocks {
 		if b.ret || b.jop == clsJMP|jmpJA || len(preds[b.id]) == 0 {
 			continue
 		}
@@ -214,18 +217,32 @@ func (o *optimizer) pullUps(entry *block) bool {
 		}
 		for _, orChain := range [2]bool{true, false} {
 			if o.pullToHead(b, v, orChain, preds[b.id], dom, pos) {
-				pulled = true
+				// (The chains, predecessors and dominators have changed:
+				// the next round looks again.)
 				o.ord.stale = true
-				break
+				return true
 			}
 		}
-		if pulled {
-			// (The chains, predecessors and dominators have changed:
-			// the next round looks again.)
-			break
+	}
+	return false
+}
+
+// predsOf returns the predecessors of each block among blocks, by block
+// id, and if pos is not nil sets the blocks' positions in it.
+func (o *optimizer) predsOf(blocks []*block, pos []int) [][]*block {
+	preds := make([][]*block, o.n)
+	for i, b := range blocks {
+		if pos != nil {
+			pos[b.id] = i
+		}
+		if !b.ret {
+			preds[b.jt.id] = append(preds[b.jt.id], b)
+			if b.jf != b.jt {
+				preds[b.jf.id] = append(preds[b.jf.id], b)
+			}
 		}
 	}
-	return pulled
+	return preds
 }
 
 // pullToHead is one pull-up in the chain from b, whose predecessors all test
