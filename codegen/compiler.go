@@ -25,8 +25,9 @@ type compiler struct {
 	offLinkHdr loc
 	proto      func(c *compiler, et uint32) pred
 
-	mplsDepth      int  // MPLS labels seen so far
-	geneveUsed     bool // the offset cells of geneve are in use
+	mplsDepth      int    // MPLS labels seen so far
+	mplsShift      uint32 // bytes of MPLS labels offLinkPayload is past the link payload (see llcOff)
+	geneveUsed     bool   // the offset cells of geneve are in use
 	protochainUsed bool
 	pppoe          bool // inside a PPPoE session: the protocol is PPP's
 

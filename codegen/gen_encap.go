@@ -60,6 +60,7 @@ func (c *compiler) mpls(label int64) pred {
 		p = c.and(p, c.loadMaskEq(4, c.offLinkPayload, 0xfffff000, uint32(label)<<12))
 	}
 	c.mplsDepth++
+	c.mplsShift += 4
 	c.offLinkPayload = c.offLinkPayload.add(4)
 	c.proto = mplsNetProto
 	return p

@@ -105,7 +105,7 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 	case l.lt != cbpf.LinkEN10MB:
 		return c.fail(fmt.Errorf("'llc' not supported for %s", l.name))
 	}
-	off, pl := c.linkTypeOff(), c.offLinkPayload
+	off, pl := c.linkTypeOff(), c.llcOff()
 	p := c.and(c.le(2, off, etherMTU), c.not(c.loadEq(2, pl, 0xffff)))
 	if !hasType {
 		return p
@@ -116,6 +116,12 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 	}
 	return c.and(p, c.loadMaskEq(1, ctl, uint32(mask), uint32(val)))
 }
+
+// llcOff is where the 802.2 header "llc" tests would be: the link
+// payload, which MPLS labels do not move (libpcap moves its network
+// offset past them, not the link payload's): "mpls or llc" reads the
+// LLC header of a frame that is not MPLS at byte 14 of Ethernet.
+func (c *compiler) llcOff() loc { return c.offLinkPayload.sub(c.mplsShift) }
 
 // IS-IS PDU types of the l1, l2, iih, lsp, snp, csnp and psnp keywords,
 // in the order libpcap tests them.

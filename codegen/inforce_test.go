@@ -281,18 +281,47 @@ func TestGeneveInner(t *testing.T) {
 		{"geneve and iso", "802.3 frame, STP", geneve(0x6558, 0, inner8023(0x42, 0x42)...), false},
 		{"geneve and netbeui", "802.3 frame, NetBEUI", geneve(0x6558, 0, inner8023(0xf0, 0xf0)...), true},
 	} {
-		prog, err := compileErr(t, tc.expr, Options{LinkType: cbpf.LinkEN10MB})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := refRun(prog, tc.pkt, uint32(len(tc.pkt))) != 0; got != tc.keep {
-			t.Errorf("%q, %s: kept %v, libpcap's program keeps %v", tc.expr, tc.name, got, tc.keep)
-		}
-		if _, err := exec.LookPath("tcpdump"); err == nil {
-			lib := tcpdumpProgram(t, "EN10MB", tc.expr)
-			if got := refRun(lib, tc.pkt, uint32(len(tc.pkt))) != 0; got != tc.keep {
-				t.Errorf("%q, %s: tcpdump's program keeps %v; the test says %v", tc.expr, tc.name, got, tc.keep)
-			}
+		keepsAsLibpcap(t, tc.expr, tc.name, tc.pkt, tc.keep)
+	}
+}
+
+// TestLLCAfterMPLS checks that "llc" reads the 802.2 header where the
+// link payload starts, which MPLS labels do not move in libpcap: in "mpls
+// or llc" a frame that is not MPLS has its LLC header at byte 14 of
+// Ethernet (bpfc read byte 18). Verdicts as TestGeneveInner's.
+func TestLLCAfterMPLS(t *testing.T) {
+	frame := func(payload ...byte) []byte {
+		return slices.Concat([]byte{1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 0x00, 0x26}, payload, make([]byte, 30))
+	}
+	for _, tc := range []struct {
+		expr, name string
+		pkt        []byte
+		keep       bool
+	}{
+		{"mpls or llc", "802.2 frame", frame(0x42, 0x42, 0x03, 0, 0xff, 0xff), true},
+		{"mpls or llc", "Novell 802.3 frame", frame(0xff, 0xff, 0x03, 0, 0x42, 0x42), false},
+		{"mpls 1 or llc u", "802.2 U frame", frame(0x42, 0x42, 0x03, 0, 0xff, 0xff), true},
+		{"mpls 1 or llc u", "802.2 I frame", frame(0x42, 0x42, 0x00, 0, 0xff, 0x03), false},
+	} {
+		keepsAsLibpcap(t, tc.expr, tc.name, tc.pkt, tc.keep)
+	}
+}
+
+// keepsAsLibpcap checks that bpfc's program for expr on Ethernet keeps
+// pkt if keep, and so does tcpdump's where it is installed.
+func keepsAsLibpcap(t *testing.T, expr, name string, pkt []byte, keep bool) {
+	t.Helper()
+	prog, err := compileErr(t, expr, Options{LinkType: cbpf.LinkEN10MB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := refRun(prog, pkt, uint32(len(pkt))) != 0; got != keep {
+		t.Errorf("%q, %s: kept %v, libpcap's program keeps %v", expr, name, got, keep)
+	}
+	if _, err := exec.LookPath("tcpdump"); err == nil {
+		lib := tcpdumpProgram(t, "EN10MB", expr)
+		if got := refRun(lib, pkt, uint32(len(pkt))) != 0; got != keep {
+			t.Errorf("%q, %s: tcpdump's program keeps %v; the test says %v", expr, name, got, keep)
 		}
 	}
 }
