@@ -244,10 +244,20 @@ func evalALU(op uint16, a, b uint32) (uint32, bool) {
 
 // relation lowers "x op y", with the loads' guards tested first.
 func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
+	_, litX := x.(aConst)
+	_, litY := y.(aConst)
 	x, y = fold(x), fold(y)
 	if kx, ok := constValue(x); ok {
 		if ky, ok := constValue(y); ok {
-			return c.and(c.guards(x), c.guards(y), c.kept(pConst(compare(op, kx, ky)))), nil
+			k := pConst(compare(op, kx, ky))
+			if c.asLibpcap() && !(litX && litY) {
+				// libpcap folds arithmetic only in its second loop, where
+				// no jump moves: its first sees a test of some value, and
+				// never refuses "tcp and 0 = 1 + 0" (which keeps nothing;
+				// libpcapRejects knows this test's form).
+				return c.and(c.guards(x), c.guards(y), &pTest{[]stmt{ldImm(kx), aluK(aluADD, 0)}, clsJMP | jmpJEQ | srcK, true, false, ky}), nil
+			}
+			return c.and(c.guards(x), c.guards(y), c.kept(k)), nil
 		}
 	}
 	g := &arithGen{c: c}

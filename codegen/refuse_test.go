@@ -86,6 +86,13 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"mpls and ip and mpls", false},
 		{"mpls and (ip or ip6) and mpls", false},
 		{"arp and mpls or tcp and mpls", false},
+		// libpcap decides a relation of literals in its first loop, one
+		// of constant arithmetic only in its second, where no jump moves.
+		{"tcp and 1 = 2", true},
+		{"tcp and 0 = 1 + 0", false},
+		{"tcp and 1 = 1 + 1", false},
+		{"1 + 1 = 3", true},
+		{"not 1 + 1 = 2 and tcp", true},
 		// The X comparison, whose branches both reject once ip6 is
 		// decided, is dead code (and libpcap refuses it too).
 		{"ip[0] > ip[1] and ip6", true},
@@ -135,15 +142,6 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 	}
 }
 
-// TestRejectsAllPullUps checks the refusals of link types whose IPv4 is
-// one of several protocol values (Linux ARCnet's 0xd4 and 0xf0, BSD/OS
-// PPP's IP and Van Jacobson's): libpcap's optimizer refuses "icmp and
-// ip6" there by pulling the test of the link's protocol up in front of
-// the IP protocol's, where the tests before decide it, but it compiles
-// "tcp and udp" and "icmp and tcp", whose chains do not allow the
-// pull-up (tcpdump -d, 2026-12-02). Before verdict.go, bpfc compiled
-// "icmp and ip6" on both link types, and before block.eq0 the masked
-// tests below.
 // TestRejectsAllOtherLinks checks refusals that depend on how a link
 // type's primitives are made (libpcap 1.10's pcap_compile, run on
 // 2026-12-02): SLIP's direction is a relation on its first byte, so it
@@ -174,6 +172,15 @@ func TestRejectsAllOtherLinks(t *testing.T) {
 	}
 }
 
+// TestRejectsAllPullUps checks the refusals of link types whose IPv4 is
+// one of several protocol values (Linux ARCnet's 0xd4 and 0xf0, BSD/OS
+// PPP's IP and Van Jacobson's): libpcap's optimizer refuses "icmp and
+// ip6" there by pulling the test of the link's protocol up in front of
+// the IP protocol's, where the tests before decide it, but it compiles
+// "tcp and udp" and "icmp and tcp", whose chains do not allow the
+// pull-up (tcpdump -d, 2026-12-02). Before verdict.go, bpfc compiled
+// "icmp and ip6" on both link types, and before block.eq0 the masked
+// tests below.
 func TestRejectsAllPullUps(t *testing.T) {
 	for _, lt := range []cbpf.LinkType{129, 16} { // DLT_ARCNET_LINUX, DLT_PPP_BSDOS
 		for _, tc := range []struct {

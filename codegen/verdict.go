@@ -59,7 +59,19 @@ func libpcapRejects(p pred, snap uint32) bool {
 	o.eq0AsJEQ = true
 	entry = o.verdictLoop(entry)
 	o.eq0AsJEQ = false
-	return isReject(o.verdictLoop(entry))
+	entry = o.verdictLoop(entry)
+	// libpcap's second loop folds the arithmetic of constants, and its
+	// last step skips the first blocks whose branches then meet ("1 + 1 =
+	// 3" is refused, "tcp and 1 + 1 = 3" is not).
+	for !entry.ret && len(entry.stmts) == 2 && entry.stmts[0].op == clsLD|modeIMM &&
+		entry.stmts[1] == aluK(aluADD, 0) && entry.jop == clsJMP|jmpJEQ|srcK {
+		if entry.stmts[0].k == entry.k {
+			entry = entry.jt
+		} else {
+			entry = entry.jf
+		}
+	}
+	return isReject(entry)
 }
 
 // verdictLoop is one of libpcap's optimizer loops, over the graph from
