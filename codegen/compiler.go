@@ -24,6 +24,10 @@ type compiler struct {
 	// header's (libpcap's off_linkhdr; vlan and mpls leave it).
 	offLinkHdr loc
 	proto      func(c *compiler, et uint32) pred
+	// protoKind names proto for netProto's memo: the link's (0), MPLS's,
+	// PPP's or, after geneve, Ethernet's (the offsets alone do not tell
+	// "geneve and ip" from "mpls and geneve and ip").
+	protoKind uint8
 
 	mplsDepth      int    // MPLS labels seen so far
 	mplsShift      uint32 // bytes of MPLS labels offLinkPayload is past the link payload (see llcOff)
@@ -226,7 +230,7 @@ func (c *compiler) linkTypeOff() loc { return c.offLinkType }
 // of hosts tests the same three protocols thousands of times.
 func (c *compiler) netProto(et uint32) pred {
 	for _, m := range c.protoMemo {
-		if m.et == et && m.typ == c.offLinkType && m.payload == c.offLinkPayload {
+		if m.et == et && m.kind == c.protoKind && m.typ == c.offLinkType && m.payload == c.offLinkPayload {
 			c.noteFolded(m.p)
 			return c.kept(m.p)
 		}
@@ -234,7 +238,7 @@ func (c *compiler) netProto(et uint32) pred {
 	p := c.proto(c, et)
 	c.noteFolded(p)
 	if len(c.protoMemo) < 16 {
-		c.protoMemo = append(c.protoMemo, protoMemo{et, c.offLinkType, c.offLinkPayload, p})
+		c.protoMemo = append(c.protoMemo, protoMemo{et, c.protoKind, c.offLinkType, c.offLinkPayload, p})
 	}
 	return c.kept(p)
 }
@@ -247,10 +251,12 @@ func (c *compiler) noteFolded(p pred) {
 	}
 }
 
-// protoMemo is a pred netProto made, and for which offsets (the protocol
-// test changes only with them: vlan, mpls, pppoes and geneve move them).
+// protoMemo is a pred netProto made, and for which offsets and rules
+// (the protocol test changes only with them: vlan, mpls, pppoes and
+// geneve move them, mpls, pppoes and geneve change the rules).
 type protoMemo struct {
 	et           uint32
+	kind         uint8
 	typ, payload loc
 	p            pred
 }
@@ -332,3 +338,10 @@ func (c *compiler) dirPred(d parser.Dir, src, dst func() pred) pred {
 		return c.or(src(), dst())
 	}
 }
+
+// The protoKinds other than the link's.
+const (
+	protoMPLS uint8 = 1 + iota
+	protoPPP
+	protoEther
+)

@@ -62,7 +62,7 @@ func (c *compiler) mpls(label int64) pred {
 	c.mplsDepth++
 	c.mplsShift += 4
 	c.offLinkPayload = c.offLinkPayload.add(4)
-	c.proto = mplsNetProto
+	c.proto, c.protoKind = mplsNetProto, protoMPLS
 	return p
 }
 
@@ -93,7 +93,7 @@ func (c *compiler) pppoes(id int64) pred {
 	c.offLinkHdr = c.offLinkPayload.add(6)
 	c.offLinkType = c.offLinkPayload.add(6)
 	c.offLinkPayload = c.offLinkPayload.add(8)
-	c.proto = pppNetProto
+	c.proto, c.protoKind = pppNetProto, protoPPP
 	c.pppoe = true
 	return p
 }

@@ -69,7 +69,7 @@ func (c *compiler) geneve(vni int64) pred {
 		// (The inner frame's protocol is Ethernet's, length field and
 		// 802.2 header included: "geneve and stp" tests the type as a
 		// length, then the DSAP.)
-		c.proto = etherNetProto
+		c.proto, c.protoKind = etherNetProto, protoEther
 	}
 	// (After mpls, libpcap goes on recognising the network protocol by
 	// MPLS's rules, now at the inner offsets, and refusing the others:

@@ -307,6 +307,37 @@ func TestLLCAfterMPLS(t *testing.T) {
 	}
 }
 
+// TestGeneveMPLSGeneve checks that a geneve after mpls keeps MPLS's
+// protocol rules though its offsets are those of an earlier geneve's:
+// bpfc's memo of protocol tests, keyed by the offsets alone, reused the
+// first geneve's "ip" (an Ethernet type test), so it kept the packet
+// below, for which libpcap's program reads the bottom-of-stack bit at
+// x - 2 and keeps nothing, and compiled "... geneve and isis", which
+// libpcap refuses as it refuses "mpls and isis".
+func TestGeneveMPLSGeneve(t *testing.T) {
+	for _, expr := range []string{"geneve and (esis or mpls) and geneve and isis", "geneve and (ip or mpls) and geneve and iso"} {
+		if _, err := compileErr(t, expr, Options{LinkType: cbpf.LinkEN10MB}); err == nil || !strings.Contains(err.Error(), "unsupported protocol over mpls") {
+			t.Errorf("%s: got %v, want libpcap's refusal", expr, err)
+		}
+	}
+	macs := []byte{1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3}
+	// ipUDPGeneve is an IPv4 header, a UDP header to port 6081 and a
+	// Geneve header whose protocol is TEB, then payload.
+	ipUDPGeneve := func(payload []byte) []byte {
+		gen := append([]byte{0, 0, 0x65, 0x58, 0, 0, 1, 0}, payload...)
+		udpLen := 8 + len(gen)
+		udp := append([]byte{0x30, 0x39, 0x17, 0xc1, byte(udpLen >> 8), byte(udpLen), 0, 0}, gen...)
+		ipLen := 20 + len(udp)
+		return slices.Concat([]byte{0x45, 0, byte(ipLen >> 8), byte(ipLen), 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}, udp)
+	}
+	innermost := slices.Concat(macs, []byte{0x08, 0x00, 0x45}, make([]byte, 40))
+	mplsFrame := slices.Concat(macs, []byte{0x88, 0x47, 0x00, 0x06, 0x41, 0x40}, ipUDPGeneve(innermost)) // label 100, bottom of stack
+	pkt := slices.Concat(macs, []byte{0x08, 0x00}, ipUDPGeneve(mplsFrame))
+	keepsAsLibpcap(t, "geneve and (ip or mpls) and geneve", "IPv4 in Geneve over MPLS in Geneve", pkt, true)
+	keepsAsLibpcap(t, "geneve and (ip or mpls) and geneve and ip", "IPv4 in Geneve over MPLS in Geneve", pkt, false)
+	keepsAsLibpcap(t, "geneve and (ip or mpls) and geneve and udp", "IPv4 in Geneve over MPLS in Geneve", pkt, false)
+}
+
 // keepsAsLibpcap checks that bpfc's program for expr on Ethernet keeps
 // pkt if keep, and so does tcpdump's where it is installed.
 func keepsAsLibpcap(t *testing.T, expr, name string, pkt []byte, keep bool) {
