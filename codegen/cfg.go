@@ -33,8 +33,8 @@ type block struct {
 	rel bool
 	// eq0 marks a relation's jset whose test libpcap makes as "and #k;
 	// jeq #0", with the branches swapped, until its optimizer's second
-	// loop turns it into this jset: the pull-ups of its first loop see it
-	// that way (verdict.go, maskTestOf).
+	// loop turns it into this jset: the pull-ups of its first loop, the
+	// only ones, see it that way (verdict.go, maskTestOf).
 	eq0 bool
 
 	// Return: when ret is set the block ends with `ret #retK`, or `ret a`

@@ -137,6 +137,12 @@ func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 		if e.layer == LayerIPv4L4 {
 			return append(append(out, c.l4X()...), ldInd(e.size, base.off+uint32(k))), nil
 		}
+		if c.asLibpcap() && base.reg < 0 && e.layer != LayerRadio {
+			// libpcap loads proto[k] at [x + base] with X = k: another
+			// value than the same byte's at [base + k] ("ip[0] = 0 and
+			// ether[14] = 1" is not refused).
+			return append(out, ldxImm(uint32(k)), ldInd(e.size, base.off)), nil
+		}
 		return append(out, base.add(uint32(k)).load(e.size)...), nil
 	}
 	out, err := g.emit(out, e.index)

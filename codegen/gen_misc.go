@@ -204,7 +204,11 @@ func (c *compiler) direction(out bool) pred {
 		// takes anything else as outbound. libpcap makes the test a
 		// relation ("link[0] = 0"), whose value is link[0]'s in a
 		// relation: "inbound and link[0] = 1" rejects all packets.
-		p = c.not(markRel(c.loadEq(1, abs(0), 0)))
+		load := abs(0).load(1)
+		if c.asLibpcap() {
+			load = []stmt{ldxImm(0), ldInd(1, 0)} // (link[0]'s load: see emitLoad)
+		}
+		p = c.not(markRel(c.cmp(load, cmpEQ, 0)))
 	case c.savefile:
 		return c.fail(fmt.Errorf("inbound/outbound not supported on %s when reading savefiles", l.name))
 	default:

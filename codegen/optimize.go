@@ -273,9 +273,6 @@ type optimizer struct {
 	// refusal (verdict.go): collapse then drops only the tests whose
 	// branches meet.
 	verdict bool
-	// eq0AsJEQ has the model's pull-ups see the jsets marked eq0 as
-	// libpcap's first loop does (verdict.go).
-	eq0AsJEQ bool
 }
 
 const keyNone = -1

@@ -93,6 +93,13 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"tcp and 1 = 1 + 1", false},
 		{"1 + 1 = 3", true},
 		{"not 1 + 1 = 2 and tcp", true},
+		// libpcap loads proto[k] at [x + base], with X = k: another value
+		// than ether[14]'s, at [x + 0] with X = 14, for its first loop
+		// (where alone it threads jumps), the same for its second.
+		{"ip[0] = 0 and ether[14] = 1", false},
+		{"ip[0] = 0 and ip[0] = 1", true},
+		{"ether[14] = 0 and ether[14] = 1", true},
+		{"ether[12:2] = 0x800 and not ip", false},
 		// The X comparison, whose branches both reject once ip6 is
 		// decided, is dead code (and libpcap refuses it too).
 		{"ip[0] > ip[1] and ip6", true},
@@ -180,7 +187,9 @@ func TestRejectsAllOtherLinks(t *testing.T) {
 // "tcp and udp" and "icmp and tcp", whose chains do not allow the
 // pull-up (tcpdump -d, 2026-12-02). Before verdict.go, bpfc compiled
 // "icmp and ip6" on both link types, and before block.eq0 the masked
-// tests below.
+// tests below; before the model kept to libpcap's first loop, it
+// refused "ip[0] & 1 = 0 and not ip", and compiled "ip[2:2] > ip[4:2]
+// and atalk" (libpcap 1.10.3's pcap_compile, 2026-12-02).
 func TestRejectsAllPullUps(t *testing.T) {
 	for _, lt := range []cbpf.LinkType{129, 16} { // DLT_ARCNET_LINUX, DLT_PPP_BSDOS
 		for _, tc := range []struct {
@@ -208,6 +217,18 @@ func TestRejectsAllPullUps(t *testing.T) {
 			{"(((ip6 proto 58 and isis) or host 127.0.0.1) and ((icmp6 and atalk) or ip6))", true},
 			{"(((tcp portrange 8000-9000 and iso) or (sctp and src host 192.168.1.1)) and " +
 				"((tcp[0:2] > tcp[2:2] or greater 1000) and (iso or ip6 proto 58)))", lt == 129},
+			// libpcap threads and pulls up in its first loop only, where
+			// "ip[0] & 1 = 0" is "jeq #0", which no pull-up moves; "!= 0"
+			// has the branches swapped, and "ip" moves up past it.
+			{"ip[0] & 1 = 0 and not ip", false},
+			{"ip[0] & 1 != 0 and not ip", true},
+			// A comparison of A with X is in the chain like another test:
+			// "atalk" (and "iso", "ipx") moves up past it.
+			{"ip[2:2] > ip[4:2] and atalk", true},
+			{"ip[2:2] > ip[4:2] and iso", true},
+			{"ip[2:2] > ip[4:2] and ipx", true},
+			// The same byte, loaded as link[k] and as ip[0]: two values.
+			{map[cbpf.LinkType]string{129: "link[8] & 1 = 0 and ip[0] & 1 != 0", 16: "link[24] & 1 = 0 and ip[0] & 1 != 0"}[lt], false},
 		} {
 			_, err := compileFor(t, lt, tc.expr)
 			switch {

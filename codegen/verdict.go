@@ -19,11 +19,17 @@ package codegen
 //     place, a test of the value that every way into the chain tested
 //     moves to the chain's head (libpcap's or_pullup and and_pullup),
 //     where those tests decide it: "icmp and ip6" on Linux ARCnet, whose
-//     IPv4 is one of two protocol IDs, is refused;
+//     IPv4 is one of two protocol IDs, is refused; a comparison of A
+//     with X is in such a chain like any other test ("ip[2:2] >
+//     ip[4:2] and atalk" is refused there);
 //
-// and the rounds go on until one changes nothing. The facts and tests
-// are the optimizer's first round's (a relation's value is not a
-// protocol test's, block.rel). The graph is the expression's lowered
+// and the rounds go on until one changes nothing. That is libpcap's
+// first loop; its second optimizes statements only, which decides no
+// test but those of constants. The facts and tests are the first
+// loop's: a relation's value is not a protocol test's (block.rel), and
+// the load of proto[k] is libpcap's, [x + base] with X = k, another
+// value than the same byte's at an absolute offset ("ip[0] = 0 and
+// ether[14] = 1" is compiled). The graph is the expression's lowered
 // again with libpcap's constant blocks (pKept: "stp" on ARCnet, "1 = 1"),
 // which bpfc's own lowering folds away: in the first round such a block
 // is still a predecessor of the test after it when the pull-ups run,
@@ -53,28 +59,34 @@ func libpcapRejects(p pred, snap uint32) bool {
 	o := newOptimizer(g)
 	defer o.giveBack(g)
 	o.verdict = true
-	// libpcap's two loops: the first sees a masked test against 0 as
-	// "jeq #0", its branches the jset's swapped (block.eq0); the second
-	// as the jset its peephole pass makes of it.
-	o.eq0AsJEQ = true
+	// libpcap's first loop, which sees a masked test against 0 as "jeq
+	// #0", its branches the jset's swapped (block.eq0). Its second loop
+	// optimizes statements only (opt_blks returns before threading and
+	// pull-ups): it folds the arithmetic of constants, whose tests then
+	// have their branches meet, and the last step (opt_root) skips the
+	// first blocks whose branches meet ("1 + 1 = 3" is refused, "tcp and
+	// 1 + 1 = 3" is not; "ip[0] & 1 = 0 and not ip" on Linux ARCnet,
+	// whose jset a pull-up would move, is not either).
 	entry = o.verdictLoop(entry)
-	o.eq0AsJEQ = false
-	entry = o.verdictLoop(entry)
-	// libpcap's second loop folds the arithmetic of constants, and its
-	// last step skips the first blocks whose branches then meet ("1 + 1 =
-	// 3" is refused, "tcp and 1 + 1 = 3" is not).
-	for !entry.ret && len(entry.stmts) == 2 && entry.stmts[0].op == clsLD|modeIMM &&
-		entry.stmts[1] == aluK(aluADD, 0) && entry.jop == clsJMP|jmpJEQ|srcK {
-		if entry.stmts[0].k == entry.k {
+	for !entry.ret {
+		switch {
+		case entry.jt == entry.jf:
 			entry = entry.jt
-		} else {
-			entry = entry.jf
+		case len(entry.stmts) == 2 && entry.stmts[0].op == clsLD|modeIMM &&
+			entry.stmts[1] == aluK(aluADD, 0) && entry.jop == clsJMP|jmpJEQ|srcK:
+			if entry.stmts[0].k == entry.k {
+				entry = entry.jt
+			} else {
+				entry = entry.jf
+			}
+		default:
+			return false
 		}
 	}
 	return isReject(entry)
 }
 
-// verdictLoop is one of libpcap's optimizer loops, over the graph from
+// verdictLoop is libpcap's first optimizer loop, over the graph from
 // entry: rounds of threading, collapsing and pull-ups until a round
 // changes nothing (or maxVerdictRounds). It returns the entry.
 func (o *optimizer) verdictLoop(entry *block) *block {
@@ -262,7 +274,7 @@ func (o *optimizer) predsOf(blocks []*block, pos []int) [][]*block {
 // along true edges with a common false target.
 func (o *optimizer) pullToHead(b *block, v int, orChain bool, preds []*block, dom [][]uint64, pos []int) bool {
 	// (As libpcap sees the test: block.eq0.)
-	flip := func(x *block) bool { return o.eq0AsJEQ && x.eq0 }
+	flip := func(x *block) bool { return x.eq0 }
 	exit := func(x *block) *block { // the common target
 		if orChain != flip(x) {
 			return x.jt
@@ -283,7 +295,7 @@ func (o *optimizer) pullToHead(b *block, v int, orChain bool, preds []*block, do
 		}
 	}
 	inChain := func(x *block) bool {
-		return !x.ret && x.jop != clsJMP|jmpJA && x.jop&srcX == 0 && exit(x) == exit(b) &&
+		return !x.ret && x.jop != clsJMP|jmpJA && exit(x) == exit(b) &&
 			dom[pos[x.id]][pos[b.id]/64]&(1<<(pos[b.id]%64)) != 0
 	}
 	// Past the tests of v at the chain's head, to the first that differs.
