@@ -74,6 +74,9 @@ type compiler struct {
 	// constants) is pKept, which and/or do not fold, and a single-bit
 	// test "(A & m) == m" is "and #m; jeq #m", not a jset.
 	keepConsts bool
+	// modelIDs numbers the values of relations of constants, for the
+	// refusal model (modelConstRel).
+	modelIDs map[string]uint32
 }
 
 // asLibpcap reports whether c lowers for the refusal model (keepConsts).

@@ -252,18 +252,17 @@ func evalALU(op uint16, a, b uint32) (uint32, bool) {
 func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 	_, litX := x.(aConst)
 	_, litY := y.(aConst)
+	x0, y0 := x, y
 	x, y = fold(x), fold(y)
 	if kx, ok := constValue(x); ok {
 		if ky, ok := constValue(y); ok {
-			k := pConst(compare(op, kx, ky))
-			if c.asLibpcap() && !(litX && litY) {
-				// libpcap folds arithmetic only in its second loop, where
-				// no jump moves: its first sees a test of some value, and
-				// never refuses "tcp and 0 = 1 + 0" (which keeps nothing;
-				// libpcapRejects knows this test's form).
-				return c.and(c.guards(x), c.guards(y), &pTest{[]stmt{ldImm(kx), aluK(aluADD, 0)}, clsJMP | jmpJEQ | srcK, true, false, ky}), nil
+			if c.asLibpcap() {
+				// libpcap decides a relation of literals in its first
+				// loop's second round, one of constant arithmetic only in
+				// its second loop, where no jump moves (modelConst).
+				return c.and(c.guards(x), c.guards(y), c.modelConstRel(op, x0, y0, kx, ky, litX && litY)), nil
 			}
-			return c.and(c.guards(x), c.guards(y), c.kept(k)), nil
+			return c.and(c.guards(x), c.guards(y), pConst(compare(op, kx, ky))), nil
 		}
 	}
 	g := &arithGen{c: c}

@@ -93,6 +93,19 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"tcp and 1 = 1 + 1", false},
 		{"1 + 1 = 3", true},
 		{"not 1 + 1 = 2 and tcp", true},
+		// A relation of literals is decided in libpcap's second round:
+		// after the first has threaded the jumps around it ("1 = 1 or
+		// arp" keeps "arp" there, and what passes through it knows less).
+		{"(not aarp or not udp[0:2] = 53) and pim and (1 = 1 or arp) and udp", false},
+		{"tcp and 1 != 1", true},
+		{"tcp and 1 > 2", true},
+		// One of arithmetic is decided in libpcap's second loop, as the
+		// first block only, and not where A already holds its value.
+		{"tcp and 1 > 1 + 0", false},
+		{"1 + 0 > 1", true},
+		{"1 + 1 = 2 and 1 + 1 = 3", true},
+		{"tcp and 1 + 1 = 2 and 1 + 1 = 3", true},
+		{"2 > 1 + 0 and 1 + 1 != 2", false},
 		// libpcap loads proto[k] at [x + base], with X = k: another value
 		// than ether[14]'s, at [x + 0] with X = 14, for its first loop
 		// (where alone it threads jumps), the same for its second.

@@ -1,5 +1,7 @@
 package codegen
 
+import "fmt"
+
 // libpcap refuses an expression as "rejects all packets" when its
 // optimizer reduces the program to a reject: a verdict that depends on
 // how far that optimizer sees, not on what the expression means. bpfc's
@@ -68,17 +70,16 @@ func libpcapRejects(p pred, snap uint32) bool {
 	// 1 + 1 = 3" is not; "ip[0] & 1 = 0 and not ip" on Linux ARCnet,
 	// whose jset a pull-up would move, is not either).
 	entry = o.verdictLoop(entry)
+	// (A's value after the blocks skipped, where it is a constant.)
+	a, aKnown := uint32(0), false
 	for !entry.ret {
 		switch {
 		case entry.jt == entry.jf:
+			a, aKnown = constA(entry, a, aKnown)
 			entry = entry.jt
-		case len(entry.stmts) == 2 && entry.stmts[0].op == clsLD|modeIMM &&
-			entry.stmts[1] == aluK(aluADD, 0) && entry.jop == clsJMP|jmpJEQ|srcK:
-			if entry.stmts[0].k == entry.k {
-				entry = entry.jt
-			} else {
-				entry = entry.jf
-			}
+		case modelConstOf(entry) != 0 && !(aKnown && a == entry.stmts[0].k):
+			a, aKnown = entry.stmts[0].k, true
+			entry = modelConstTarget(entry)
 		default:
 			return false
 		}
@@ -86,15 +87,124 @@ func libpcapRejects(p pred, snap uint32) bool {
 	return isReject(entry)
 }
 
+// A relation of constants is, for the model, a test of a value that
+// stands for libpcap's: "ld #v; sub #id" for a relation of literals,
+// "ld #v; add #id" for one of arithmetic, then "jeq #k", which holds
+// where v is k. libpcap's value, once its first round has turned "sub
+// x; jeq #0" into "jeq #k" (k a literal), is that of the left operand's
+// code: v is its value and id numbers it, and k is the right operand,
+// so that "1 + 1 = 2 and 1 + 1 = 3" is decided as libpcap decides it;
+// for another relation, the value is the whole relation's (id), v the
+// left operand's and k is v where the relation holds, v + 1 where not.
+// libpcap's first round does not know the outcome (the value is the
+// subtraction's, not yet folded), its second decides one of literals
+// (the value is then a constant), and only its second loop decides one
+// of arithmetic, which then skips it only as the first block (opt_root),
+// and not where A already holds v: that loop drops the block's code,
+// and its peephole pass decides only blocks with code ("2 > 1 + 0 and
+// 1 + 1 != 2" is compiled).
+const (
+	modelConstLit = 1 + iota
+	modelConstArith
+)
+
+// modelConstRel is "x op y", for x and y whose values are kx and ky, as
+// a model constant (see above).
+func (c *compiler) modelConstRel(op cmpOp, x, y arith, kx, ky uint32, literals bool) pred {
+	_, yLit := y.(aConst)
+	name, k := fmt.Sprint(op, x, y), kx+1
+	switch {
+	case (op == cmpEQ || op == cmpNE) && yLit:
+		name, k = fmt.Sprint(x), ky
+	case compare(op, kx, ky):
+		k = kx
+	}
+	if c.modelIDs == nil {
+		c.modelIDs = map[string]uint32{}
+	}
+	id, ok := c.modelIDs[name]
+	if !ok {
+		id = uint32(len(c.modelIDs)) + 1
+		c.modelIDs[name] = id
+	}
+	code := []stmt{ldImm(kx), aluK(aluADD, id)}
+	if literals {
+		code[1] = aluK(aluSUB, id)
+	}
+	var p pred = &pTest{code, clsJMP | jmpJEQ | srcK, true, false, k}
+	if op == cmpNE && yLit {
+		p = &pNot{p}
+	}
+	return p
+}
+
+// modelConstOf says which model constant b is, or 0.
+func modelConstOf(b *block) int {
+	if b.ret || len(b.stmts) != 2 || b.stmts[0].op != clsLD|modeIMM || b.jop != clsJMP|jmpJEQ|srcK || b.stmts[1].k == 0 {
+		return 0
+	}
+	switch b.stmts[1].op {
+	case clsALU | aluSUB | srcK:
+		return modelConstLit
+	case clsALU | aluADD | srcK:
+		return modelConstArith
+	}
+	return 0
+}
+
+// constA is A's value after b's code, from a before it, where it is a
+// constant: the last constant b loads, or a if b does not set A.
+func constA(b *block, a uint32, known bool) (uint32, bool) {
+	for _, s := range b.stmts {
+		switch {
+		case s.op == clsLD|modeIMM:
+			a, known = s.k, true
+		case s.op&0x07 == clsLD || s.op&0x07 == clsALU || s.op == clsMISC|miscTXA:
+			known = false
+		}
+	}
+	return a, known
+}
+
+// modelConstTarget is where the model constant b goes.
+func modelConstTarget(b *block) *block {
+	if b.stmts[0].k == b.k {
+		return b.jt
+	}
+	return b.jf
+}
+
+// literals reports whether the graph from entry has undecided model
+// constants of literals, and if decide has them go where they go, as
+// libpcap's second round does before it threads.
+func (o *optimizer) literals(entry *block, decide bool) bool {
+	found := false
+	for _, b := range o.ord.layout(entry) {
+		if b.jt != b.jf && modelConstOf(b) == modelConstLit {
+			found = true
+			if decide {
+				to := modelConstTarget(b)
+				b.jt, b.jf = to, to
+			}
+		}
+	}
+	return found
+}
+
 // verdictLoop is libpcap's first optimizer loop, over the graph from
 // entry: rounds of threading, collapsing and pull-ups until a round
 // changes nothing (or maxVerdictRounds). It returns the entry.
 func (o *optimizer) verdictLoop(entry *block) *block {
-	for range maxVerdictRounds {
+	for round := range maxVerdictRounds {
 		if entry.ret {
 			break
 		}
-		changed := false
+		// (libpcap's first round turns a relation's "sub x; jeq #0" into
+		// "jeq #k", and so always has a second, which decides literals.)
+		changed := round > 0 && o.literals(entry, true)
+		if changed {
+			o.ord.stale = true
+		}
 		// (The blocks and dominators of the round's start: see pullUps.)
 		start := append([]*block(nil), o.ord.layout(entry)...)
 		var dom [][]uint64
@@ -103,8 +213,8 @@ func (o *optimizer) verdictLoop(entry *block) *block {
 			pos = make([]int, o.n)
 			dom = dominators(start, o.predsOf(start, pos), pos)
 		}
-		if o.threadable(entry) {
-			changed = o.threadDominated(entry)
+		if o.threadable(entry) && o.threadDominated(entry) {
+			changed = true
 		}
 		before := o.ord.stale
 		o.ord.stale = false
@@ -115,6 +225,9 @@ func (o *optimizer) verdictLoop(entry *block) *block {
 			break
 		}
 		if dom != nil && o.pullUps(start, dom, pos) {
+			changed = true
+		}
+		if round == 0 && o.literals(entry, false) {
 			changed = true
 		}
 		if !changed {
