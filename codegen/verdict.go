@@ -70,15 +70,23 @@ func libpcapRejects(p pred, snap uint32) bool {
 	// 1 + 1 = 3" is not; "ip[0] & 1 = 0 and not ip" on Linux ARCnet,
 	// whose jset a pull-up would move, is not either).
 	entry = o.verdictLoop(entry)
-	// (A's value after the blocks skipped, where it is a constant.)
-	a, aKnown := uint32(0), false
+	// (What A and X hold after the blocks skipped, where constants.)
+	var a, x uint32
+	var aKnown, xKnown bool
 	for !entry.ret {
 		switch {
 		case entry.jt == entry.jf:
-			a, aKnown = constA(entry, a, aKnown)
+			a, x, aKnown, xKnown = regsAfter(entry, a, x, aKnown, xKnown)
 			entry = entry.jt
-		case modelConstOf(entry) != 0 && !(aKnown && a == entry.stmts[0].k):
-			a, aKnown = entry.stmts[0].k, true
+		case modelConstOf(entry) != 0:
+			na, nx, setX := modelConstRegs(entry)
+			if !setX {
+				nx = x
+			}
+			if aKnown && na == a && (!setX || xKnown && nx == x) {
+				return false
+			}
+			a, x, aKnown, xKnown = na, nx, true, xKnown || setX
 			entry = modelConstTarget(entry)
 		default:
 			return false
@@ -87,22 +95,25 @@ func libpcapRejects(p pred, snap uint32) bool {
 	return isReject(entry)
 }
 
-// A relation of constants is, for the model, a test of a value that
-// stands for libpcap's: "ld #v; sub #id" for a relation of literals,
-// "ld #v; add #id" for one of arithmetic, then "jeq #k", which holds
-// where v is k. libpcap's value, once its first round has turned "sub
-// x; jeq #0" into "jeq #k" (k a literal), is that of the left operand's
-// code: v is its value and id numbers it, and k is the right operand,
-// so that "1 + 1 = 2 and 1 + 1 = 3" is decided as libpcap decides it;
-// for another relation, the value is the whole relation's (id), v the
-// left operand's and k is v where the relation holds, v + 1 where not.
+// A relation of constants "x op y" is, for the model, a test of a value
+// that stands for libpcap's: "ld #v; sub #id" for a relation of
+// literals, "ld #v; add #id" for one of arithmetic, with v the value of
+// x, then "jeq #k", which holds where v is k. libpcap's value, once its
+// first round has turned "sub x; jeq #0" into "jeq #y" (y a literal), is
+// that of x's code, which id numbers, and k is y, so that "1 + 1 = 2 and
+// 1 + 1 = 3" is decided as libpcap decides it; for another relation, the
+// value is the relation's, with "<=", "<" and "!=" as libpcap has them,
+// ">", ">=" and "=" negated ("3 & 1 <= 2 - 1 and 3 & 1 > 2 - 1" is
+// decided), and k is v where that holds, v + 1 where not.
 // libpcap's first round does not know the outcome (the value is the
 // subtraction's, not yet folded), its second decides one of literals
 // (the value is then a constant), and only its second loop decides one
 // of arithmetic, which then skips it only as the first block (opt_root),
-// and not where A already holds v: that loop drops the block's code,
-// and its peephole pass decides only blocks with code ("2 > 1 + 0 and
-// 1 + 1 != 2" is compiled).
+// and not where A and X already hold what its code leaves there: that
+// loop drops the code, and its peephole pass decides only blocks with
+// code ("2 > 1 + 0 and 1 + 1 != 2" is compiled). Where the right operand
+// is not a literal, the code has a third statement, which says what it
+// is ("xor" for "=" and "!=", "or" for the others).
 const (
 	modelConstLit = 1 + iota
 	modelConstArith
@@ -111,12 +122,22 @@ const (
 // modelConstRel is "x op y", for x and y whose values are kx and ky, as
 // a model constant (see above).
 func (c *compiler) modelConstRel(op cmpOp, x, y arith, kx, ky uint32, literals bool) pred {
+	// libpcap's jumps: "!=", "<=" and "<" are "=", ">" and ">=" negated.
+	base, negated := op, false
+	switch op {
+	case cmpNE:
+		base, negated = cmpEQ, true
+	case cmpLE:
+		base, negated = cmpGT, true
+	case cmpLT:
+		base, negated = cmpGE, true
+	}
 	_, yLit := y.(aConst)
-	name, k := fmt.Sprint(op, x, y), kx+1
+	name, k := fmt.Sprint(base, x, y), kx+1
 	switch {
-	case (op == cmpEQ || op == cmpNE) && yLit:
+	case base == cmpEQ && yLit:
 		name, k = fmt.Sprint(x), ky
-	case compare(op, kx, ky):
+	case compare(base, kx, ky):
 		k = kx
 	}
 	if c.modelIDs == nil {
@@ -131,8 +152,13 @@ func (c *compiler) modelConstRel(op cmpOp, x, y arith, kx, ky uint32, literals b
 	if literals {
 		code[1] = aluK(aluSUB, id)
 	}
+	if !yLit {
+		code = append(code, aluK(aluOR, ky))
+	} else if xl, ok := xLeft(x); ok {
+		code = append(code, aluK(aluAND, xl))
+	}
 	var p pred = &pTest{code, clsJMP | jmpJEQ | srcK, true, false, k}
-	if op == cmpNE && yLit {
+	if negated {
 		p = &pNot{p}
 	}
 	return p
@@ -140,8 +166,13 @@ func (c *compiler) modelConstRel(op cmpOp, x, y arith, kx, ky uint32, literals b
 
 // modelConstOf says which model constant b is, or 0.
 func modelConstOf(b *block) int {
-	if b.ret || len(b.stmts) != 2 || b.stmts[0].op != clsLD|modeIMM || b.jop != clsJMP|jmpJEQ|srcK || b.stmts[1].k == 0 {
+	if b.ret || len(b.stmts) < 2 || len(b.stmts) > 3 || b.stmts[0].op != clsLD|modeIMM || b.jop != clsJMP|jmpJEQ|srcK || b.stmts[1].k == 0 {
 		return 0
+	}
+	if len(b.stmts) == 3 {
+		if op := b.stmts[2].op; op != clsALU|aluOR|srcK && op != clsALU|aluAND|srcK {
+			return 0
+		}
 	}
 	switch b.stmts[1].op {
 	case clsALU | aluSUB | srcK:
@@ -152,18 +183,53 @@ func modelConstOf(b *block) int {
 	return 0
 }
 
-// constA is A's value after b's code, from a before it, where it is a
-// constant: the last constant b loads, or a if b does not set A.
-func constA(b *block, a uint32, known bool) (uint32, bool) {
+// modelConstRegs is what A and X hold after libpcap's code for the model
+// constant b, once its second loop has folded it (setX false where X is
+// what it was before). A holds x. Where y is a literal, the first loop
+// has made the jump "jeq #y" (or "jgt #y", ...) and dropped the load of
+// X: X holds what x's arithmetic left there (the third statement,
+// "and"), if any; elsewhere it holds y (the third statement, "or").
+func modelConstRegs(b *block) (a, x uint32, setX bool) {
+	kx := b.stmts[0].k
+	if len(b.stmts) == 2 {
+		return kx, 0, false
+	}
+	k := b.stmts[2].k
+	return kx, k, true
+}
+
+// xLeft is what libpcap's code for the constant arithmetic x leaves in
+// X: the right operand of its last binary operation, if it has one.
+func xLeft(x arith) (uint32, bool) {
+	switch x := x.(type) {
+	case aBin:
+		if k, ok := constValue(fold(x.y)); ok {
+			return k, true
+		}
+	case aNeg:
+		return xLeft(x.x)
+	}
+	return 0, false
+}
+
+// regsAfter is what A and X hold after b's code, from a and x before
+// it, where they are constants.
+func regsAfter(b *block, a, x uint32, aKnown, xKnown bool) (uint32, uint32, bool, bool) {
 	for _, s := range b.stmts {
 		switch {
 		case s.op == clsLD|modeIMM:
-			a, known = s.k, true
+			a, aKnown = s.k, true
+		case s.op == clsLDX|modeIMM:
+			x, xKnown = s.k, true
+		case s.op == clsMISC|miscTAX:
+			x, xKnown = a, aKnown
 		case s.op&0x07 == clsLD || s.op&0x07 == clsALU || s.op == clsMISC|miscTXA:
-			known = false
+			aKnown = false
+		case s.op&0x07 == clsLDX:
+			xKnown = false
 		}
 	}
-	return a, known
+	return a, x, aKnown, xKnown
 }
 
 // modelConstTarget is where the model constant b goes.
