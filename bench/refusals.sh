@@ -12,6 +12,8 @@
 # Usage: bench/refusals.sh [N [SEED]]   (default 2000 expressions, seed 21)
 #        LINKS="EN10MB RAW" bench/refusals.sh
 #        ALL=1 bench/refusals.sh        (with protochain and geneve)
+#        MODE=and bench/refusals.sh     (and-heavy; MODE=const: with
+#                                        relations of constants)
 # Needs: go, a C compiler, libpcap-dev (installed with apt-get if missing).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 need_pkg "command -v cc" gcc
 need_pkg "test -e /usr/include/pcap/pcap.h" libpcap-dev
 cc -O2 -o "$tmp/compile_bench" "$root/bench/c/compile_bench.c" -lpcap
-(cd "$root" && go build -o "$tmp/compilecmp" ./bench/compilecmp && go run ./bench/randexprs -n "$n" -seed "$seed" ${ALL:+-all}) >"$tmp/exprs.txt"
+(cd "$root" && go build -o "$tmp/compilecmp" ./bench/compilecmp && go run ./bench/randexprs -n "$n" -seed "$seed" -mode "${MODE:-tree}" ${ALL:+-all}) >"$tmp/exprs.txt"
 for lt in $links; do
 	sed "s/^/$lt\t/" "$tmp/exprs.txt"
 done >"$tmp/input.txt"

@@ -57,3 +57,34 @@ next:
 	}
 	return out
 }
+
+// Relations are comparisons of packet fields and of lengths, for
+// AndChain: the tests whose values libpcap's optimizer takes for others
+// than the protocol tests' (two loads of one byte, a mask tested against
+// 0 or not, a comparison with X).
+var Relations = []string{
+	"ip[0] & 1 = 0", "ip[0] & 1 != 0", "ip[0] & 0xf > 5", "ip[2:2] > ip[4:2]", "ip[9] = 6",
+	"ip[6:2] & 0x1fff = 0", "tcp[13] & 2 != 0", "tcp[0:2] > tcp[2:2]", "len & 1 = 0", "len > 100",
+	"link[0] = 1", "link[8] & 1 = 0", "ip6[6] = 17", "udp[0:2] = 53", "ether[0] & 1 = 0",
+	"1 = 1", "1 = 2", "inbound", "outbound",
+}
+
+// AndChain returns 2 to 4 expressions of depth up to d over prims, joined
+// by "and": the and-heavy expressions where libpcap's pull-ups and
+// threading decide most of its refusals.
+func AndChain(r *rand.Rand, prims []string, d int) string {
+	terms := make([]string, 2+r.IntN(3))
+	for i := range terms {
+		terms[i] = Expr(r, prims, d)
+	}
+	return strings.Join(terms, " and ")
+}
+
+// ConstRelation returns a relation of constants: literals or arithmetic
+// on them, with one of the six comparisons.
+func ConstRelation(r *rand.Rand) string {
+	lhs := []string{"0", "1", "2", "1 + 1", "1 + 0", "2 - 1", "1 * 2", "3 & 1", "0 + 0", "2 / 2"}
+	rhs := []string{"0", "1", "2", "1 + 1", "1 + 0", "2 - 1"}
+	ops := []string{"=", "!=", ">", "<", ">=", "<="}
+	return lhs[r.IntN(len(lhs))] + " " + ops[r.IntN(len(ops))] + " " + rhs[r.IntN(len(rhs))]
+}
