@@ -368,9 +368,9 @@ func (c *compiler) protocol(e *parser.Protocol) pred {
 	case parser.ProtoDefault:
 		return c.or(c.ipProto(e.Num), c.ip6Proto(e.Num))
 	case parser.ProtoISO:
-		return c.and(c.netProto(sapISO), c.loadEq(1, c.offLinkPayload.add(c.inForce().nlpidOff()), e.Num))
+		return c.and(c.netProto(sapISO), c.loadEq(1, c.offLinkPayload.add(c.nlpidOff()), e.Num))
 	case parser.ProtoISIS:
-		return c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.inForce().offNLNoSnap+4), e.Num))
+		return c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.nlNoSnap+4), e.Num))
 	}
 	return c.errorAt(e, ErrUnsupported, "'%s proto' is not supported yet", e.Proto)
 }

@@ -29,6 +29,13 @@ type compiler struct {
 	// "geneve and ip" from "mpls and geneve and ip").
 	protoKind uint8
 
+	// nlNoSnap and nlpidFudge are libpcap's off_nl_nosnap and C-HDLC
+	// fudge byte in force: where an 802.2 payload without SNAP starts
+	// past offLinkPayload, and where the OSI NLPID is past it. pppoes
+	// makes both 0; geneve leaves them (libpcap reads the inner packet's
+	// NLPID at the outer link's offset).
+	nlNoSnap, nlpidFudge uint32
+
 	mplsDepth      int    // MPLS labels seen so far
 	mplsShift      uint32 // bytes of MPLS labels offLinkPayload is past the link payload (see llcOff)
 	geneveUsed     bool   // the offset cells of geneve are in use
@@ -183,7 +190,7 @@ func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 	*c = compiler{
 		link: l, snaplen: snaplen,
 		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload), offLinkHdr: abs(0),
-		proto: l.netProto,
+		proto: l.netProto, nlNoSnap: l.offNLNoSnap, nlpidFudge: l.nlpidFudge,
 		tests: tests, ands: ands, ors: ors, nots: nots,
 	}
 	c.protoMemo = c.memoBuf[:0]

@@ -94,6 +94,7 @@ func (c *compiler) pppoes(id int64) pred {
 	c.offLinkType = c.offLinkPayload.add(6)
 	c.offLinkPayload = c.offLinkPayload.add(8)
 	c.proto, c.protoKind = pppNetProto, protoPPP
+	c.nlNoSnap, c.nlpidFudge = 0, 0
 	c.pppoe = true
 	return p
 }

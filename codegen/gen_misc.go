@@ -139,7 +139,7 @@ var isisPDUs = map[parser.Proto][]uint32{
 func (c *compiler) isisPDU(types []uint32) pred {
 	var p pred = pFalse
 	for _, t := range types {
-		p = c.or(p, c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.inForce().offNLNoSnap+4), t)))
+		p = c.or(p, c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.nlNoSnap+4), t)))
 	}
 	return p
 }

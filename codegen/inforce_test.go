@@ -2,6 +2,8 @@ package codegen
 
 import (
 	"context"
+	"encoding/hex"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -342,17 +344,56 @@ func TestGeneveMPLSGeneve(t *testing.T) {
 // pkt if keep, and so does tcpdump's where it is installed.
 func keepsAsLibpcap(t *testing.T, expr, name string, pkt []byte, keep bool) {
 	t.Helper()
-	prog, err := compileErr(t, expr, Options{LinkType: cbpf.LinkEN10MB})
+	keepsAsLibpcapOn(t, cbpf.LinkEN10MB, expr, name, pkt, keep)
+}
+
+// keepsAsLibpcapOn is keepsAsLibpcap on the link type lt.
+func keepsAsLibpcapOn(t *testing.T, lt cbpf.LinkType, expr, name string, pkt []byte, keep bool) {
+	t.Helper()
+	prog, err := compileErr(t, expr, Options{LinkType: lt})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := refRun(prog, pkt, uint32(len(pkt))) != 0; got != keep {
-		t.Errorf("%q, %s: kept %v, libpcap's program keeps %v", expr, name, got, keep)
+		t.Errorf("%v %q, %s: kept %v, libpcap's program keeps %v", lt, expr, name, got, keep)
 	}
 	if _, err := exec.LookPath("tcpdump"); err == nil {
-		lib := tcpdumpProgram(t, "EN10MB", expr)
+		lib := tcpdumpProgram(t, lt.String(), expr)
 		if got := refRun(lib, pkt, uint32(len(pkt))) != 0; got != keep {
-			t.Errorf("%q, %s: tcpdump's program keeps %v; the test says %v", expr, name, got, keep)
+			t.Errorf("%v %q, %s: tcpdump's program keeps %v; the test says %v", lt, expr, name, got, keep)
 		}
 	}
 }
+
+// TestGeneveNLPID checks that after geneve the OSI network-layer
+// protocol ID is read where libpcap reads it: at the outer link's
+// offset of an 802.2 payload past the inner payload's start (0 on Linux
+// cooked captures, and after pppoes on Ethernet), not at Ethernet's 3.
+// bpfc read byte 3 of the inner payload, and kept the frame below for
+// "geneve and isis", which libpcap's program rejects (found by review).
+func TestGeneveNLPID(t *testing.T) {
+	hex := "000000010006010203040506070808004500003b00000000401100000a0000020a000002570d17c10027000000006558" +
+		"000000000102030405060708090a0b0c0009fefe0383b6788db654"
+	pkt, err := hexDecode(hex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sll = cbpf.LinkLinuxSLL
+	keepsAsLibpcapOn(t, sll, "geneve and isis", "IS-IS after an 802.2 header in Geneve", pkt, false)
+	keepsAsLibpcapOn(t, sll, "geneve and iso", "IS-IS after an 802.2 header in Geneve", pkt, true)
+	keepsAsLibpcapOn(t, sll, "geneve and l1", "IS-IS after an 802.2 header in Geneve", pkt, false)
+	// The NLPID where libpcap reads it, at the inner payload's start.
+	pkt[len(pkt)-9] = 0x83
+	keepsAsLibpcapOn(t, sll, "geneve and isis", "0x83 at the payload's start", pkt, false)
+	if got, err := compileErr(t, "geneve and isis", Options{LinkType: sll}); err != nil || !strings.Contains(fmt.Sprint(got), "{80 0 0 0} {21 0 1 131}") {
+		t.Errorf("geneve and isis on LINUX_SLL: %v (%v), want the NLPID loaded at [x + 0]", got, err)
+	}
+	// After pppoes, whose PPP has no 802.2 header, and on Ethernet, 3.
+	for expr, want := range map[string]string{"pppoes and geneve and isis": "{80 0 0 0} {21 0 1 131}", "geneve and isis": "{80 0 0 3} {21 0 1 131}"} {
+		if got, err := compileErr(t, expr, Options{LinkType: cbpf.LinkEN10MB}); err != nil || !strings.Contains(fmt.Sprint(got), want) {
+			t.Errorf("%s on EN10MB: %v (%v), want %s", expr, got, err, want)
+		}
+	}
+}
+
+func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }

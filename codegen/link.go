@@ -254,9 +254,9 @@ func arcnetNetProto(c *compiler, et uint32) pred {
 	return p
 }
 
-// nlpidOff is where the OSI network-layer protocol ID of a frame of l
-// sits, past the link payload's start.
-func (l *linkLayer) nlpidOff() uint32 { return l.offNLNoSnap + l.nlpidFudge }
+// nlpidOff is where the OSI network-layer protocol ID sits, past the
+// link payload's start (see compiler.nlNoSnap).
+func (c *compiler) nlpidOff() uint32 { return c.nlNoSnap + c.nlpidFudge }
 
 // pppLink is the link layer in force after pppoes: DLT_PPP's, which has
 // no MAC addresses, no VLAN tags and no LLC, and carries MPLS (its
