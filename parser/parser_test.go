@@ -282,6 +282,13 @@ func TestErrors(t *testing.T) {
 		"1 / 0 = 1",
 		"len % 0 = 1",
 		"len << 33 = 1",
+		// libpcap checks the first number the operand's code loads, and
+		// then the operand its optimizer folds.
+		"len / ip[0] > 1",
+		"len >> tcp[40] = 0",
+		"len % (0 | 2) > 1",
+		"len / (2 - 2) > 1",
+		"len << (30 + 3) = 0",
 		"08 = 1",
 		"4294967296 = 1",
 		"0x100000000 = 1",

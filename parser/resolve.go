@@ -148,19 +148,117 @@ func (rs *resolver) arith(a Arith) {
 	case *BinArith:
 		rs.arith(x.X)
 		rs.arith(x.Y)
-		if n, ok := x.Y.(*Num); ok {
+		// libpcap checks the first value the right operand's code loads:
+		// the operand itself if it is a number, else the first number of
+		// its leftmost part ("len / ip[0]" divides by ip[0], whose code
+		// starts by loading its index, 0), and refuses it as well.
+		k, folds := constArith(x.Y)
+		folds = folds && x.Y != Arith(firstNum(x.Y))
+		switch {
+		// libpcap's optimizer folds the operand, and refuses it then as
+		// its code generator refuses a number (the kernel refuses "div
+		// #0" and "lsh #32").
+		case folds && (x.Op == OpDiv || x.Op == OpMod) && k == 0:
+			rs.fail(x.Y.Pos(), nil, "%s by zero (the divisor is 0)", map[ArithOp]string{OpDiv: "division", OpMod: "modulus"}[x.Op])
+		case folds && (x.Op == OpShl || x.Op == OpShr) && k > 31:
+			rs.fail(x.Y.Pos(), nil, "shift by more than 31 bits (the shift is %d)", k)
+		case firstNum(x.Y) != nil:
+			n := firstNum(x.Y)
+			var why string
+			if n != x.Y {
+				why = fmt.Sprintf(" (libpcap's check: the divisor's code starts by loading %d)", n.Val)
+				if x.Op == OpShl || x.Op == OpShr {
+					why = fmt.Sprintf(" (libpcap's check: the shift's code starts by loading %d)", n.Val)
+				}
+			}
 			switch {
 			case x.Op == OpDiv && n.Val == 0:
-				rs.fail(n.NumPos, nil, "division by zero")
+				rs.fail(n.NumPos, nil, "division by zero%s", why)
 			case x.Op == OpMod && n.Val == 0:
-				rs.fail(n.NumPos, nil, "modulus by zero")
+				rs.fail(n.NumPos, nil, "modulus by zero%s", why)
 			case (x.Op == OpShl || x.Op == OpShr) && n.Val > 31:
-				rs.fail(n.NumPos, nil, "shift by more than 31 bits")
+				rs.fail(n.NumPos, nil, "shift by more than 31 bits%s", why)
 			}
 		}
 	case *Neg:
 		rs.arith(x.X)
 	}
+}
+
+// firstNum is the number whose load starts libpcap's code for a, if
+// that code starts with one: a itself, or the first number of the
+// leftmost part of an operation, a negation or a load's index.
+func firstNum(a Arith) *Num {
+	for {
+		switch x := a.(type) {
+		case *Num:
+			return x
+		case *BinArith:
+			a = x.X
+		case *Neg:
+			a = x.X
+		case *Load:
+			a = x.Off
+		default:
+			return nil
+		}
+	}
+}
+
+// constArith is the value of a when it is made of numbers only, as
+// libpcap's optimizer folds it (a division or modulus by 0 is no value).
+func constArith(a Arith) (uint32, bool) {
+	switch x := a.(type) {
+	case *Num:
+		return x.Val, true
+	case *Neg:
+		v, ok := constArith(x.X)
+		return -v, ok
+	case *BinArith:
+		l, ok := constArith(x.X)
+		if !ok {
+			return 0, false
+		}
+		r, ok := constArith(x.Y)
+		if !ok {
+			return 0, false
+		}
+		switch x.Op {
+		case OpAdd:
+			return l + r, true
+		case OpSub:
+			return l - r, true
+		case OpMul:
+			return l * r, true
+		case OpDiv:
+			if r == 0 {
+				return 0, false
+			}
+			return l / r, true
+		case OpMod:
+			if r == 0 {
+				return 0, false
+			}
+			return l % r, true
+		case OpAnd:
+			return l & r, true
+		case OpOr:
+			return l | r, true
+		case OpXor:
+			return l ^ r, true
+		case OpShl:
+			if r > 31 {
+				return 0, false
+			}
+			return l << r, true
+		case OpShr:
+			if r > 31 {
+				return 0, false
+			}
+			return l >> r, true
+		}
+	}
+	return 0, false
 }
 
 // value resolves id under the qualifiers q.
