@@ -110,6 +110,10 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"3 & 1 >= 0 and not 2 - 1 = 2 - 1", false},
 		// libpcap's "<=" is ">" negated: the same value as "3 & 1 > 2 - 1".
 		{"icmp and 3 & 1 <= 2 - 1 and 3 & 1 > 2 - 1", true},
+		// Where paths that disagree on X meet, or X was never set, its
+		// value is unknown: the code stays, and the test is decided.
+		{"(1 + 0 != 2 or 2 - 1 < 1) and 1 + 0 <= 0", true},
+		{"- 1 = 4294967295 and - - - 1 = 0", true},
 		// libpcap loads proto[k] at [x + base], with X = k: another value
 		// than ether[14]'s, at [x + 0] with X = 14, for its first loop
 		// (where alone it threads jumps), the same for its second.

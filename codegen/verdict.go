@@ -70,10 +70,19 @@ func libpcapRejects(p pred, snap uint32) bool {
 	// 1 + 1 = 3" is not; "ip[0] & 1 = 0 and not ip" on Linux ARCnet,
 	// whose jset a pull-up would move, is not either).
 	entry = o.verdictLoop(entry)
-	// (What A and X hold after the blocks skipped, where constants.)
+	// (What A and X hold after the blocks skipped, where constants: on a
+	// block that others reach too, neither is known, libpcap's values of
+	// paths that disagree.)
 	var a, x uint32
 	var aKnown, xKnown bool
-	for !entry.ret {
+	var preds [][]*block
+	if !entry.ret {
+		preds = o.predsOf(o.ord.layout(entry), nil)
+	}
+	for first := true; !entry.ret; first = false {
+		if !first && len(preds[entry.id]) > 1 {
+			aKnown, xKnown = false, false
+		}
 		switch {
 		case entry.jt == entry.jf:
 			a, x, aKnown, xKnown = regsAfter(entry, a, x, aKnown, xKnown)
@@ -83,7 +92,7 @@ func libpcapRejects(p pred, snap uint32) bool {
 			if !setX {
 				nx = x
 			}
-			if aKnown && na == a && (!setX || xKnown && nx == x) {
+			if aKnown && na == a && xKnown && (!setX || nx == x) {
 				return false
 			}
 			a, x, aKnown, xKnown = na, nx, true, xKnown || setX
