@@ -113,16 +113,20 @@ func libpcapRejects(p pred, snap uint32) bool {
 // 1 + 1 = 3" is decided as libpcap decides it; for another relation, the
 // value is the relation's, with "<=", "<" and "!=" as libpcap has them,
 // ">", ">=" and "=" negated ("3 & 1 <= 2 - 1 and 3 & 1 > 2 - 1" is
-// decided), and k is v where that holds, v + 1 where not.
+// decided), and k is v where the relation without its negation holds,
+// v + 1 where not.
 // libpcap's first round does not know the outcome (the value is the
 // subtraction's, not yet folded), its second decides one of literals
 // (the value is then a constant), and only its second loop decides one
 // of arithmetic, which then skips it only as the first block (opt_root),
 // and not where A and X already hold what its code leaves there: that
 // loop drops the code, and its peephole pass decides only blocks with
-// code ("2 > 1 + 0 and 1 + 1 != 2" is compiled). Where the right operand
-// is not a literal, the code has a third statement, which says what it
-// is ("xor" for "=" and "!=", "or" for the others).
+// code ("2 > 1 + 0 and 1 + 1 != 2" is compiled). A third statement says
+// what X then holds (modelConstRegs): "or #y" where y is not a literal,
+// "and #k" where it is and x's arithmetic left k there. (The model's
+// lowering makes no other test of an immediate load and an ALU
+// operation with a constant, so modelConstOf knows these blocks by
+// their code.)
 const (
 	modelConstLit = 1 + iota
 	modelConstArith
