@@ -330,14 +330,18 @@ func markRel(p pred) pred {
 	return p
 }
 
-// guards returns the conjunction of the guards of e's loads, in libpcap's
-// order: left to right, an index's guards before its load's own.
+// guards returns the conjunction of the guards of e's loads that libpcap
+// keeps, in its order: an index's guards before its load's own, and of
+// an operation those of its left operand only.
 func (c *compiler) guards(e arith) pred {
 	switch e := e.(type) {
 	case aLoad:
 		return c.and(c.guards(e.index), e.guard)
 	case aBin:
-		return c.and(c.guards(e.x), c.guards(e.y))
+		// libpcap keeps the protocol tests of an operation's left operand
+		// only: "ip and 1 + tcp[0] > 1" tests no TCP, and keeps a UDP
+		// packet whose byte there is set (libpcap 1.10's gen_arth).
+		return c.guards(e.x)
 	case aNeg:
 		return c.guards(e.x)
 	}

@@ -340,6 +340,23 @@ func TestGeneveMPLSGeneve(t *testing.T) {
 	keepsAsLibpcap(t, "geneve and (ip or mpls) and geneve and udp", "IPv4 in Geneve over MPLS in Geneve", pkt, false)
 }
 
+// TestArithRightGuards checks that an arithmetic operation keeps the
+// protocol tests of its left operand only, as libpcap 1.10's does: "ip
+// and 1 + tcp[0] > 1" keeps a UDP packet whose first UDP byte is set
+// (bpfc tested TCP first, and refused "udp and 1 + tcp[0] > 1"; found by
+// review), while "ip and tcp[0] + 1 > 1" tests TCP.
+func TestArithRightGuards(t *testing.T) {
+	eth := []byte{1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 0x08, 0x00}
+	ip := []byte{0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
+	udp := []byte{0x12, 0x34, 0, 53, 0, 8, 0, 0}
+	pkt := slices.Concat(eth, ip, udp)
+	keepsAsLibpcap(t, "ip and 1 + tcp[0] > 1", "UDP, first byte 0x12", pkt, true)
+	keepsAsLibpcap(t, "udp and 1 + tcp[0] > 1", "UDP, first byte 0x12", pkt, true)
+	keepsAsLibpcap(t, "ip and 1 + (2 * tcp[0]) > 1", "UDP, first byte 0x12", pkt, true)
+	keepsAsLibpcap(t, "ip and tcp[0] + 1 > 1", "UDP, first byte 0x12", pkt, false)
+	keepsAsLibpcap(t, "ip and tcp[0] > 1", "UDP, first byte 0x12", pkt, false)
+}
+
 // keepsAsLibpcap checks that bpfc's program for expr on Ethernet keeps
 // pkt if keep, and so does tcpdump's where it is installed.
 func keepsAsLibpcap(t *testing.T, expr, name string, pkt []byte, keep bool) {
