@@ -192,6 +192,11 @@ func fold(e arith) arith {
 				return aConst(v)
 			}
 		}
+		if okx && kx == 0 && zeroLeft(e.op) {
+			// libpcap's optimizer makes 0 of it, and drops y's loads
+			// (whose guards an operation does not keep: see guards).
+			return aConst(0)
+		}
 		if l, ok := x.(aLoad); ok && oky && e.op == aluAND && uint32(ky)&sizeMask(l.size) == sizeMask(l.size) {
 			return x // the mask keeps every bit the load can have
 		}
@@ -207,6 +212,16 @@ func fold(e arith) arith {
 		return e
 	}
 	return e
+}
+
+// zeroLeft reports whether 0 op y is 0 for libpcap's optimizer, whatever
+// y is (it folds the operation before it looks at y).
+func zeroLeft(op uint16) bool {
+	switch op {
+	case aluMUL, aluDIV, aluMOD, aluAND, aluLSH, aluRSH:
+		return true
+	}
+	return false
 }
 
 // evalALU computes a op b with the kernel's 32-bit semantics.
@@ -236,12 +251,12 @@ func evalALU(op uint16, a, b uint32) (uint32, bool) {
 		return a ^ b, true
 	case aluLSH:
 		if b >= 32 {
-			return 0, false
+			return 0, true // (libpcap's optimizer folds it so)
 		}
 		return a << b, true
 	case aluRSH:
 		if b >= 32 {
-			return 0, false
+			return 0, true
 		}
 		return a >> b, true
 	}

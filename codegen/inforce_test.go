@@ -357,6 +357,20 @@ func TestArithRightGuards(t *testing.T) {
 	keepsAsLibpcap(t, "ip and tcp[0] > 1", "UDP, first byte 0x12", pkt, false)
 }
 
+// TestArithZeroLeft checks that 0 times, divided, masked or shifted by
+// anything is 0, with no load of the right operand, as libpcap's
+// optimizer folds it ("0 / ether[20] = 0" keeps a 14-byte frame, which
+// a load of byte 20 rejects; found by review), and that a constant
+// shifted by 32 or more is 0.
+func TestArithZeroLeft(t *testing.T) {
+	eth := []byte{1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 0x08, 0x06}
+	keepsAsLibpcap(t, "0 / ether[20] = 0", "14-byte frame", eth, true)
+	keepsAsLibpcap(t, "1 + 0 * tcp[0] = 1", "14-byte ARP frame", eth, true)
+	keepsAsLibpcap(t, "0 >> ether[20] = 0", "14-byte frame", eth, true)
+	keepsAsLibpcap(t, "1 << (0 + 40) = 0", "14-byte frame", eth, true)
+	keepsAsLibpcap(t, "ether[20] / 1 = 0", "14-byte frame", eth, false)
+}
+
 // keepsAsLibpcap checks that bpfc's program for expr on Ethernet keeps
 // pkt if keep, and so does tcpdump's where it is installed.
 func keepsAsLibpcap(t *testing.T, expr, name string, pkt []byte, keep bool) {

@@ -159,9 +159,9 @@ func (rs *resolver) arith(a Arith) {
 		// its code generator refuses a number (the kernel refuses "div
 		// #0" and "lsh #32").
 		case folds && (x.Op == OpDiv || x.Op == OpMod) && k == 0:
-			rs.fail(x.Y.Pos(), nil, "%s by zero (the divisor is 0)", map[ArithOp]string{OpDiv: "division", OpMod: "modulus"}[x.Op])
-		case folds && (x.Op == OpShl || x.Op == OpShr) && k > 31:
-			rs.fail(x.Y.Pos(), nil, "shift by more than 31 bits (the shift is %d)", k)
+			rs.fail(x.OpPos, nil, "%s by zero (the divisor folds to 0)", map[ArithOp]string{OpDiv: "division", OpMod: "modulus"}[x.Op])
+		case folds && (x.Op == OpShl || x.Op == OpShr) && k > 31 && !isConst(x.X):
+			rs.fail(x.OpPos, nil, "shift by more than 31 bits (the shift folds to %d)", k)
 		case firstNum(x.Y) != nil:
 			n := firstNum(x.Y)
 			var why string
@@ -205,8 +205,16 @@ func firstNum(a Arith) *Num {
 	}
 }
 
-// constArith is the value of a when it is made of numbers only, as
-// libpcap's optimizer folds it (a division or modulus by 0 is no value).
+// isConst reports whether a folds to a constant (constArith).
+func isConst(a Arith) bool {
+	_, ok := constArith(a)
+	return ok
+}
+
+// constArith is the value of a where libpcap's optimizer folds it to a
+// constant: made of numbers only, or 0 times, divided, masked or shifted
+// by anything, or masked or multiplied by 0 (a division or modulus by 0
+// is no value; a shift by more than 31 is 0, as libpcap folds it).
 func constArith(a Arith) (uint32, bool) {
 	switch x := a.(type) {
 	case *Num:
@@ -215,12 +223,18 @@ func constArith(a Arith) (uint32, bool) {
 		v, ok := constArith(x.X)
 		return -v, ok
 	case *BinArith:
-		l, ok := constArith(x.X)
-		if !ok {
-			return 0, false
-		}
-		r, ok := constArith(x.Y)
-		if !ok {
+		l, lok := constArith(x.X)
+		r, rok := constArith(x.Y)
+		switch {
+		case lok && l == 0 && x.Op != OpAdd && x.Op != OpSub && x.Op != OpOr && x.Op != OpXor:
+			// (0 * y, 0 / y, ... are 0 whatever y is, and x & 0, x * 0.)
+			if (x.Op == OpDiv || x.Op == OpMod) && rok && r == 0 {
+				return 0, false
+			}
+			return 0, true
+		case rok && r == 0 && (x.Op == OpAnd || x.Op == OpMul):
+			return 0, true
+		case !lok || !rok:
 			return 0, false
 		}
 		switch x.Op {
@@ -248,12 +262,12 @@ func constArith(a Arith) (uint32, bool) {
 			return l ^ r, true
 		case OpShl:
 			if r > 31 {
-				return 0, false
+				return 0, true
 			}
 			return l << r, true
 		case OpShr:
 			if r > 31 {
-				return 0, false
+				return 0, true
 			}
 			return l >> r, true
 		}
