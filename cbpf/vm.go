@@ -16,7 +16,8 @@ import (
 // load past the captured bytes or a division by zero at run time ends the
 // program with 0 (reject), `ld #len` is the packet's length on the wire,
 // shifts by X use X modulo 32 (as the kernel's interpreter and JITs do;
-// libpcap's bpf_filter gives 0 for X ≥ 32 instead), and an indirect load
+// libpcap's bpf_filter gives 0 for X ≥ 32 instead: NewLibpcapVM), and an
+// indirect load
 // adds X and k modulo 2³² (libpcap rejects the packet when the sum
 // overflows).
 type VM struct {
@@ -77,6 +78,8 @@ const (
 	opXorX
 	opLshX
 	opRshX
+	opLshXZero // libpcap's: 0 for X ≥ 32 (NewLibpcapVM)
+	opRshXZero
 	opNeg
 	opJa
 	opJeqK
@@ -132,6 +135,25 @@ type Metadata struct {
 	// SKF_LL_OFF+n read the packet at n. A negative NetworkOffset makes
 	// SKF_NET_OFF loads fail.
 	NetworkOffset int
+}
+
+// NewLibpcapVM is NewVM with libpcap's bpf_filter semantics for shifts
+// by X: X ≥ 32 gives 0, where the kernel shifts by X modulo 32. Offline
+// filtering uses it, so that it keeps what tcpdump -r keeps.
+func NewLibpcapVM(p *Program) (*VM, error) {
+	vm, err := NewVM(p)
+	if err != nil {
+		return nil, err
+	}
+	for i := range vm.insns {
+		switch vm.insns[i].op {
+		case opLshX:
+			vm.insns[i].op = opLshXZero
+		case opRshX:
+			vm.insns[i].op = opRshXZero
+		}
+	}
+	return vm, nil
 }
 
 // NewVM validates p (see Validate) and decodes it for running.
@@ -428,6 +450,18 @@ func (vm *VM) loop(pkt []byte, wireLen uint32, mem *[16]uint32, a, x uint32, pc,
 			a <<= x & 31
 		case opRshX:
 			a >>= x & 31
+		case opLshXZero:
+			if x < 32 {
+				a <<= x
+			} else {
+				a = 0
+			}
+		case opRshXZero:
+			if x < 32 {
+				a >>= x
+			} else {
+				a = 0
+			}
 		case opNeg:
 			a = -a
 		case opJa:

@@ -143,6 +143,43 @@ func TestVM(t *testing.T) {
 	}
 }
 
+// TestLibpcapVMShifts checks NewLibpcapVM's shifts by X: 0 for X ≥ 32,
+// as libpcap's bpf_filter has them, where NewVM's shift by X mod 32.
+func TestLibpcapVMShifts(t *testing.T) {
+	ld := func(k uint32) bpf.RawInstruction { return bpf.RawInstruction{Op: bpfLD | bpfIMM, K: k} }
+	ldx := func(k uint32) bpf.RawInstruction { return bpf.RawInstruction{Op: bpfLDX | bpfIMM, K: k} }
+	retA := bpf.RawInstruction{Op: bpfRET | bpfA}
+	pkt := make([]byte, 20)
+	for _, tc := range []struct {
+		name        string
+		op          uint16
+		a, x        uint32
+		libpcap, vm uint32
+	}{
+		{"lsh x 4", bpfLSH, 1, 4, 16, 16},
+		{"lsh x 31", bpfLSH, 1, 31, 1 << 31, 1 << 31},
+		{"lsh x 32", bpfLSH, 5, 32, 0, 5},
+		{"rsh x 33", bpfRSH, 12, 33, 0, 6},
+		{"rsh x 1<<31", bpfRSH, 12, 1 << 31, 0, 12},
+	} {
+		prog := FromRaw([]bpf.RawInstruction{ld(tc.a), ldx(tc.x), {Op: bpfALU | tc.op | bpfX}, retA}, LinkEN10MB, DefaultSnaplen)
+		lib, err := NewLibpcapVM(prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm, err := NewVM(prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lib.Run(pkt, len(pkt)); got != tc.libpcap {
+			t.Errorf("%s: NewLibpcapVM gives %#x, want %#x", tc.name, got, tc.libpcap)
+		}
+		if got := vm.Run(pkt, len(pkt)); got != tc.vm {
+			t.Errorf("%s: NewVM gives %#x, want %#x", tc.name, got, tc.vm)
+		}
+	}
+}
+
 func TestVMNetlinkAttr(t *testing.T) {
 	// Two attributes (type 1, 4 bytes; type 7, 2 bytes of payload), the
 	// second nesting one of type 3.

@@ -192,10 +192,11 @@ func fold(e arith) arith {
 				return aConst(v)
 			}
 		}
-		if okx && kx == 0 && zeroLeft(e.op) {
+		if k, ok := constValue(x); ok && k == 0 && zeroLeft(e.op) {
 			// libpcap's optimizer makes 0 of it, and drops y's loads
-			// (whose guards an operation does not keep: see guards).
-			return aConst(0)
+			// (whose guards an operation does not keep: see guards);
+			// x's stay ("(ip[0] * 0) % y" tests IPv4).
+			return x
 		}
 		if l, ok := x.(aLoad); ok && oky && e.op == aluAND && uint32(ky)&sizeMask(l.size) == sizeMask(l.size) {
 			return x // the mask keeps every bit the load can have

@@ -369,6 +369,10 @@ func TestArithZeroLeft(t *testing.T) {
 	keepsAsLibpcap(t, "0 >> ether[20] = 0", "14-byte frame", eth, true)
 	keepsAsLibpcap(t, "1 << (0 + 40) = 0", "14-byte frame", eth, true)
 	keepsAsLibpcap(t, "ether[20] / 1 = 0", "14-byte frame", eth, false)
+	// x * 0 is 0 too, and keeps x's protocol test.
+	ip := slices.Concat(eth[:12], []byte{0x08, 0x00, 0x45, 0, 0, 20, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2})
+	keepsAsLibpcap(t, "(ip[0] * 0) % (ether[40] >> 1) = 0", "14-byte ARP frame", eth, false)
+	keepsAsLibpcap(t, "(ip[0] * 0) % (ether[40] >> 1) = 0", "34-byte IPv4 frame", ip, true)
 }
 
 // keepsAsLibpcap checks that bpfc's program for expr on Ethernet keeps

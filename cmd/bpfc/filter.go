@@ -56,8 +56,10 @@ and the exit status is 1. On a terminal, standard error shows progress.
 interpreter; kernel translates it to eBPF (translate's skb form) and runs
 each packet through the kernel as a TC classifier with BPF_PROG_TEST_RUN;
 xdp does the same with the direct-packet-access form as an XDP program.
-All three keep the same packets; len, less and greater see the length on
-the wire, which the kernel is handed beside the captured bytes. Both
+All three keep the same packets, but for a shift by X of 32 or more,
+which gives 0 in the interpreter, as in libpcap's (tcpdump -r), and X
+modulo 32 in the kernel's; len, less and greater see the length on the
+wire, which the kernel is handed beside the captured bytes. Both
 kernel engines need Linux and root (or CAP_BPF and CAP_NET_ADMIN). The
 kernel's test run does not take every packet whole: neither takes one
 under 14 bytes or over about a page, and the TC one refuses an IPv4 or
@@ -336,7 +338,8 @@ func (r *filterRun) compile(expr string, cf compileFlags) error {
 		if err != nil {
 			return err
 		}
-		vm, err := cbpf.NewVM(p)
+		// (libpcap's semantics, which tcpdump -r has: see the help.)
+		vm, err := cbpf.NewLibpcapVM(p)
 		if err != nil {
 			return fmt.Errorf("compiled program is invalid: %w", err)
 		}
