@@ -68,10 +68,11 @@ func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
 		out, err := g.emit(out, e.x)
 		return append(out, neg()), err
 	case aBin:
-		if k, ok := e.y.(aConst); ok && k == 0 && (e.op == aluAND || e.op == aluMUL) {
-			// libpcap's optimizer folds x&0 and x*0 to 0 and drops the
-			// loads of x, so a packet too short for them is not rejected.
-			return append(out, ldImm(0)), nil
+		if k, ok := constValue(e); ok {
+			// libpcap's optimizer folds x&0, x*0, 0/y, ... to constants
+			// and drops their loads, so a packet too short for them is
+			// not rejected.
+			return append(out, ldImm(k)), nil
 		}
 		if k, ok := e.y.(aConst); ok {
 			out, err := g.emit(out, e.x)
@@ -382,14 +383,27 @@ func (c *compiler) load(layer Layer, p parser.Proto, index arith, size int) aLoa
 }
 
 // constValue returns the value of e when it does not depend on the
-// packet: a constant, or x&0 and x*0.
+// packet, as libpcap's optimizer folds it: a constant, x&0 and x*0, 0
+// times, divided, masked or shifted by anything, and operations on such
+// values.
 func constValue(e arith) (uint32, bool) {
 	switch e := e.(type) {
 	case aConst:
 		return uint32(e), true
 	case aBin:
-		if k, ok := e.y.(aConst); ok && k == 0 && (e.op == aluAND || e.op == aluMUL) {
+		kx, okx := constValue(e.x)
+		ky, oky := constValue(e.y)
+		switch {
+		case oky && ky == 0 && (e.op == aluAND || e.op == aluMUL):
 			return 0, true
+		case okx && kx == 0 && zeroLeft(e.op) && !(oky && ky == 0 && (e.op == aluDIV || e.op == aluMOD)):
+			return 0, true
+		case okx && oky:
+			return evalALU(e.op, kx, ky)
+		}
+	case aNeg:
+		if k, ok := constValue(e.x); ok {
+			return -k, true
 		}
 	}
 	return 0, false

@@ -8,9 +8,11 @@
 //
 // -mode and makes and-heavy expressions (2 to 4 terms joined by "and",
 // over the primitives and randexpr.Relations, 2 levels deep); -mode
-// const mixes relations of constants ("1 + 1 > 2 - 1") into them.
+// const mixes relations of constants ("1 + 1 > 2 - 1") into them; -mode
+// arith makes relations of arithmetic over several protocols' loads, -d
+// levels deep (randexpr.ArithRelation).
 //
-//	go run ./bench/randexprs [-n 2000] [-d 3] [-seed 21] [-all] [-mode tree|and|const]
+//	go run ./bench/randexprs [-n 2000] [-d 3] [-seed 21] [-all] [-mode tree|and|const|arith]
 package main
 
 import (
@@ -29,7 +31,7 @@ func main() {
 	d := flag.Int("d", 3, "how deep at most")
 	seed := flag.Uint64("seed", 21, "the generator's seed")
 	all := flag.Bool("all", false, "with protochain and geneve too")
-	mode := flag.String("mode", "tree", "tree, and (and-heavy) or const (with relations of constants)")
+	mode := flag.String("mode", "tree", "tree, and (and-heavy), const (with relations of constants) or arith (relations of arithmetic)")
 	flag.Parse()
 	r := rand.New(rand.NewPCG(*seed, 2))
 	prims := randexpr.Without(randexpr.Primitives, "protochain", "geneve")
@@ -58,8 +60,12 @@ func main() {
 			}
 			fmt.Fprintln(w, randexpr.AndChain(r, slices.Concat(prims, consts), 2))
 		}
+	case "arith":
+		for range *n {
+			fmt.Fprintln(w, randexpr.ArithRelation(r, *d))
+		}
 	default:
-		fmt.Fprintf(os.Stderr, "randexprs: -mode %q: want tree, and or const\n", *mode)
+		fmt.Fprintf(os.Stderr, "randexprs: -mode %q: want tree, and, const or arith\n", *mode)
 		os.Exit(2)
 	}
 }

@@ -6,6 +6,7 @@ package randexpr
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -87,4 +88,41 @@ func ConstRelation(r *rand.Rand) string {
 	rhs := []string{"0", "1", "2", "1 + 1", "1 + 0", "2 - 1"}
 	ops := []string{"=", "!=", ">", "<", ">=", "<="}
 	return lhs[r.IntN(len(lhs))] + " " + ops[r.IntN(len(ops))] + " " + rhs[r.IntN(len(rhs))]
+}
+
+// arithLoads and arithNums are the leaves of ArithRelation.
+var (
+	arithLoads = []string{"ip[0]", "ip[9]", "tcp[0]", "tcp[13]", "udp[0:2]", "udp[2]", "icmp[0]",
+		"ether[12:2]", "ether[20]", "ip6[6]", "len", "ip[2:2]", "tcp[12]"}
+	arithNums = []string{"0", "1", "2", "4", "0xf", "255"}
+	arithOps  = []string{"+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"}
+	relOps    = []string{"=", "!=", ">", "<", ">=", "<="}
+)
+
+// ArithRelation returns a relation of arithmetic up to d levels deep
+// over loads of several protocols, lengths and numbers, with every
+// operator (no literal 0 divisor, no literal shift over 31), sometimes
+// after a protocol: the expressions where libpcap's protocol tests of
+// operands, its folding and its shifts by X show.
+func ArithRelation(r *rand.Rand, d int) string {
+	var arith func(d int) string
+	arith = func(d int) string {
+		if d == 0 || r.IntN(10) < 3 {
+			if r.IntN(10) < 6 {
+				return arithLoads[r.IntN(len(arithLoads))]
+			}
+			return arithNums[r.IntN(len(arithNums))]
+		}
+		op := arithOps[r.IntN(len(arithOps))]
+		x, y := arith(d-1), arith(d-1)
+		if (op == "/" || op == "%") && y == "0" || (op == "<<" || op == ">>") && y == "255" {
+			y = "2"
+		}
+		return "(" + x + " " + op + " " + y + ")"
+	}
+	e := arith(d) + " " + relOps[r.IntN(len(relOps))] + " " + slices.Concat(arithNums, arithLoads)[r.IntN(len(arithNums)+len(arithLoads))]
+	if r.IntN(10) < 3 {
+		e = []string{"ip", "tcp", "udp", "ip6", "not tcp"}[r.IntN(5)] + " and " + e
+	}
+	return e
 }
