@@ -368,6 +368,8 @@ func TestArithZeroLeft(t *testing.T) {
 	keepsAsLibpcap(t, "1 + 0 * tcp[0] = 1", "14-byte ARP frame", eth, true)
 	keepsAsLibpcap(t, "0 >> ether[20] = 0", "14-byte frame", eth, true)
 	keepsAsLibpcap(t, "1 << (0 + 40) = 0", "14-byte frame", eth, true)
+	// The 0 to divide is known before the divisor: no division is left.
+	keepsAsLibpcap(t, "0 / (ip[1] & 0) = 0", "14-byte frame", eth, true)
 	keepsAsLibpcap(t, "ether[20] / 1 = 0", "14-byte frame", eth, false)
 	// x * 0 is 0 too, and keeps x's protocol test.
 	ip := slices.Concat(eth[:12], []byte{0x08, 0x00, 0x45, 0, 0, 20, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2})

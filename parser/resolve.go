@@ -152,15 +152,18 @@ func (rs *resolver) arith(a Arith) {
 		// the operand itself if it is a number, else the first number of
 		// its leftmost part ("len / ip[0]" divides by ip[0], whose code
 		// starts by loading its index, 0), and refuses it as well.
-		k, folds := constArith(x.Y)
+		k, yPass, folds := constArith(x.Y)
 		folds = folds && x.Y != Arith(firstNum(x.Y))
+		xVal, xPass, xConst := constArith(x.X)
 		switch {
 		// libpcap's optimizer folds the operand, and refuses it then as
 		// its code generator refuses a number (the kernel refuses "div
-		// #0" and "lsh #32").
-		case folds && (x.Op == OpDiv || x.Op == OpMod) && k == 0:
+		// #0" and "lsh #32"), unless the left operand folded first: a 0
+		// to divide has become 0 before ("0 / (ip[1] & 0)" compiles), a
+		// constant to shift is shifted (to 0).
+		case folds && (x.Op == OpDiv || x.Op == OpMod) && k == 0 && !(xConst && xVal == 0 && xPass < yPass):
 			rs.fail(x.OpPos, nil, "%s by zero (the divisor folds to 0)", map[ArithOp]string{OpDiv: "division", OpMod: "modulus"}[x.Op])
-		case folds && (x.Op == OpShl || x.Op == OpShr) && k > 31 && !isConst(x.X):
+		case folds && (x.Op == OpShl || x.Op == OpShr) && k > 31 && !(xConst && xPass <= yPass):
 			rs.fail(x.OpPos, nil, "shift by more than 31 bits (the shift folds to %d)", k)
 		case firstNum(x.Y) != nil:
 			n := firstNum(x.Y)
@@ -205,74 +208,70 @@ func firstNum(a Arith) *Num {
 	}
 }
 
-// isConst reports whether a folds to a constant (constArith).
-func isConst(a Arith) bool {
-	_, ok := constArith(a)
-	return ok
-}
-
 // constArith is the value of a where libpcap's optimizer folds it to a
-// constant: made of numbers only, or 0 times, divided, masked or shifted
-// by anything, or masked or multiplied by 0 (a division or modulus by 0
-// is no value; a shift by more than 31 is 0, as libpcap folds it).
-func constArith(a Arith) (uint32, bool) {
+// constant, and the pass of that optimizer that first knows it: made of
+// numbers only (pass 0), x & 0 and x * 0 (a pass after the 0: the
+// operation is "and #0" first, then "ld #0"), 0 times, divided, masked
+// or shifted by anything (the pass of the 0), and operations on such
+// values (the later pass). A division or modulus by 0 is no value; a
+// shift by more than 31 is 0, as libpcap folds it.
+func constArith(a Arith) (uint32, int, bool) {
 	switch x := a.(type) {
 	case *Num:
-		return x.Val, true
+		return x.Val, 0, true
 	case *Neg:
-		v, ok := constArith(x.X)
-		return -v, ok
+		v, pass, ok := constArith(x.X)
+		return -v, pass, ok
 	case *BinArith:
-		l, lok := constArith(x.X)
-		r, rok := constArith(x.Y)
+		l, lp, lok := constArith(x.X)
+		r, rp, rok := constArith(x.Y)
 		switch {
+		case lok && rok && (rp <= lp || l != 0):
+			// (Both known: folded, in the pass that knows the later.)
 		case lok && l == 0 && x.Op != OpAdd && x.Op != OpSub && x.Op != OpOr && x.Op != OpXor:
-			// (0 * y, 0 / y, ... are 0 whatever y is, and x & 0, x * 0.)
-			if (x.Op == OpDiv || x.Op == OpMod) && rok && r == 0 {
-				return 0, false
-			}
-			return 0, true
+			return 0, lp, true
 		case rok && r == 0 && (x.Op == OpAnd || x.Op == OpMul):
-			return 0, true
+			return 0, rp + 1, true
 		case !lok || !rok:
-			return 0, false
+			return 0, 0, false
 		}
+		pass := max(lp, rp)
 		switch x.Op {
 		case OpAdd:
-			return l + r, true
+			return l + r, pass, true
 		case OpSub:
-			return l - r, true
+			return l - r, pass, true
 		case OpMul:
-			return l * r, true
+			return l * r, pass, true
 		case OpDiv:
 			if r == 0 {
-				return 0, false
+				return 0, 0, false
 			}
-			return l / r, true
+			return l / r, pass, true
 		case OpMod:
 			if r == 0 {
-				return 0, false
+				return 0, 0, false
 			}
-			return l % r, true
+			return l % r, pass, true
 		case OpAnd:
-			return l & r, true
+			return l & r, pass, true
 		case OpOr:
-			return l | r, true
+			return l | r, pass, true
 		case OpXor:
-			return l ^ r, true
+			return l ^ r, pass, true
 		case OpShl:
 			if r > 31 {
-				return 0, true
+				return 0, pass, true
 			}
-			return l << r, true
+			return l << r, pass, true
 		case OpShr:
 			if r > 31 {
-				return 0, true
+				return 0, pass, true
 			}
-			return l >> r, true
+			return l >> r, pass, true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // value resolves id under the qualifiers q.
