@@ -75,13 +75,15 @@ func libpcapRejects(p pred, snap uint32) bool {
 	// paths that disagree.)
 	var a, x uint32
 	var aKnown, xKnown bool
-	var preds [][]*block
-	if !entry.ret {
-		preds = o.predsOf(o.ord.layout(entry), nil)
-	}
-	for first := true; !entry.ret; first = false {
-		if !first && len(preds[entry.id]) > 1 {
-			aKnown, xKnown = false, false
+	var preds [][]*block // (of the graph from the first block, when past it)
+	for root := entry; !entry.ret; {
+		if entry != root {
+			if preds == nil {
+				preds = o.predsOf(o.ord.layout(root), nil)
+			}
+			if len(preds[entry.id]) > 1 {
+				aKnown, xKnown = false, false
+			}
 		}
 		switch {
 		case entry.jt == entry.jf:
@@ -203,12 +205,10 @@ func modelConstOf(b *block) int {
 // X: X holds what x's arithmetic left there (the third statement,
 // "and"), if any; elsewhere it holds y (the third statement, "or").
 func modelConstRegs(b *block) (a, x uint32, setX bool) {
-	kx := b.stmts[0].k
 	if len(b.stmts) == 2 {
-		return kx, 0, false
+		return b.stmts[0].k, 0, false
 	}
-	k := b.stmts[2].k
-	return kx, k, true
+	return b.stmts[0].k, b.stmts[2].k, true
 }
 
 // xLeft is what libpcap's code for the constant arithmetic x leaves in
@@ -216,7 +216,7 @@ func modelConstRegs(b *block) (a, x uint32, setX bool) {
 func xLeft(x arith) (uint32, bool) {
 	switch x := x.(type) {
 	case aBin:
-		if k, ok := constValue(fold(x.y)); ok {
+		if k, ok := constValue(x.y); ok {
 			return k, true
 		}
 	case aNeg:
@@ -274,14 +274,17 @@ func (o *optimizer) literals(entry *block, decide bool) bool {
 // entry: rounds of threading, collapsing and pull-ups until a round
 // changes nothing (or maxVerdictRounds). It returns the entry.
 func (o *optimizer) verdictLoop(entry *block) *block {
+	// (libpcap's first round turns a relation's "sub x; jeq #0" into "jeq
+	// #k", and so always has a second, which decides literals.)
+	literals := o.literals(entry, false)
 	for round := range maxVerdictRounds {
 		if entry.ret {
 			break
 		}
-		// (libpcap's first round turns a relation's "sub x; jeq #0" into
-		// "jeq #k", and so always has a second, which decides literals.)
-		changed := round > 0 && o.literals(entry, true)
+		changed := round > 0 && literals
 		if changed {
+			o.literals(entry, true)
+			literals = false
 			o.ord.stale = true
 		}
 		// (The blocks and dominators of the round's start: see pullUps.)
@@ -306,7 +309,7 @@ func (o *optimizer) verdictLoop(entry *block) *block {
 		if dom != nil && o.pullUps(start, dom, pos) {
 			changed = true
 		}
-		if round == 0 && o.literals(entry, false) {
+		if literals {
 			changed = true
 		}
 		if !changed {

@@ -148,43 +148,53 @@ func (rs *resolver) arith(a Arith) {
 	case *BinArith:
 		rs.arith(x.X)
 		rs.arith(x.Y)
-		// libpcap checks the first value the right operand's code loads:
-		// the operand itself if it is a number, else the first number of
-		// its leftmost part ("len / ip[0]" divides by ip[0], whose code
-		// starts by loading its index, 0), and refuses it as well.
-		k, yPass, folds := constArith(x.Y)
-		folds = folds && x.Y != Arith(firstNum(x.Y))
-		xVal, xPass, xConst := constArith(x.X)
-		switch {
-		// libpcap's optimizer folds the operand, and refuses it then as
-		// its code generator refuses a number (the kernel refuses "div
-		// #0" and "lsh #32"), unless the left operand folded first: a 0
-		// to divide has become 0 before ("0 / (ip[1] & 0)" compiles), a
-		// constant to shift is shifted (to 0).
-		case folds && (x.Op == OpDiv || x.Op == OpMod) && k == 0 && !(xConst && xVal == 0 && xPass < yPass):
-			rs.fail(x.OpPos, nil, "%s by zero (the divisor folds to 0)", map[ArithOp]string{OpDiv: "division", OpMod: "modulus"}[x.Op])
-		case folds && (x.Op == OpShl || x.Op == OpShr) && k > 31 && !(xConst && xPass <= yPass):
-			rs.fail(x.OpPos, nil, "shift by more than 31 bits (the shift folds to %d)", k)
-		case firstNum(x.Y) != nil:
-			n := firstNum(x.Y)
-			var why string
-			if n != x.Y {
-				why = fmt.Sprintf(" (libpcap's check: the divisor's code starts by loading %d)", n.Val)
-				if x.Op == OpShl || x.Op == OpShr {
-					why = fmt.Sprintf(" (libpcap's check: the shift's code starts by loading %d)", n.Val)
-				}
-			}
-			switch {
-			case x.Op == OpDiv && n.Val == 0:
-				rs.fail(n.NumPos, nil, "division by zero%s", why)
-			case x.Op == OpMod && n.Val == 0:
-				rs.fail(n.NumPos, nil, "modulus by zero%s", why)
-			case (x.Op == OpShl || x.Op == OpShr) && n.Val > 31:
-				rs.fail(n.NumPos, nil, "shift by more than 31 bits%s", why)
-			}
+		if x.Op == OpDiv || x.Op == OpMod || x.Op == OpShl || x.Op == OpShr {
+			rs.operand(x)
 		}
 	case *Neg:
 		rs.arith(x.X)
+	}
+}
+
+// operand refuses the right operand of a division, modulus or shift as
+// libpcap does. Its code generator checks the first value the operand's
+// code loads: the operand itself if it is a number, else the first
+// number of its leftmost part ("len / ip[0]" divides by ip[0], whose code
+// starts by loading its index, 0). Its optimizer folds the operand and
+// refuses it then as it refuses a number (the kernel refuses "div #0"
+// and "lsh #32"), unless the left operand folded first: a 0 to divide
+// has become 0 before ("0 / (ip[1] & 0)" compiles), a constant to shift
+// is shifted (to 0).
+func (rs *resolver) operand(x *BinArith) {
+	shift := x.Op == OpShl || x.Op == OpShr
+	what := map[ArithOp]string{OpDiv: "division", OpMod: "modulus"}[x.Op]
+	n := firstNum(x.Y)
+	if k, yPass, ok := constArith(x.Y); ok && x.Y != Arith(n) {
+		xVal, xPass, xConst := constArith(x.X)
+		switch {
+		case !shift && k == 0 && !(xConst && xVal == 0 && xPass < yPass):
+			rs.fail(x.OpPos, nil, "%s by zero (the divisor folds to 0)", what)
+			return
+		case shift && k > 31 && !(xConst && xPass <= yPass):
+			rs.fail(x.OpPos, nil, "shift by more than 31 bits (the shift folds to %d)", k)
+			return
+		}
+	}
+	if n == nil || shift && n.Val <= 31 || !shift && n.Val != 0 {
+		return
+	}
+	var why string
+	if n != x.Y {
+		operand := "divisor"
+		if shift {
+			operand = "shift"
+		}
+		why = fmt.Sprintf(" (libpcap's check: the %s's code starts by loading %d)", operand, n.Val)
+	}
+	if shift {
+		rs.fail(n.NumPos, nil, "shift by more than 31 bits%s", why)
+	} else {
+		rs.fail(n.NumPos, nil, "%s by zero%s", what, why)
 	}
 }
 
