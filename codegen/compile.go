@@ -491,12 +491,6 @@ func (c *compiler) relationNode(e *parser.Relation) pred {
 var relOps = map[parser.RelOp]cmpOp{parser.OpEQ: cmpEQ, parser.OpNE: cmpNE, parser.OpLT: cmpLT,
 	parser.OpLE: cmpLE, parser.OpGT: cmpGT, parser.OpGE: cmpGE}
 
-var aluOf = map[parser.ArithOp]uint16{
-	parser.OpAdd: aluADD, parser.OpSub: aluSUB, parser.OpMul: aluMUL, parser.OpDiv: aluDIV,
-	parser.OpMod: aluMOD, parser.OpAnd: aluAND, parser.OpOr: aluOR, parser.OpXor: aluXOR,
-	parser.OpShl: aluLSH, parser.OpShr: aluRSH,
-}
-
 func (c *compiler) arithOf(a parser.Arith) (arith, error) {
 	switch a := a.(type) {
 	case *parser.Num:
@@ -512,7 +506,7 @@ func (c *compiler) arithOf(a parser.Arith) (arith, error) {
 			return nil, err
 		}
 		y, err := c.arithOf(a.Y)
-		return aBin{aluOf[a.Op], x, y}, err
+		return aBin{a.Op.ALU(), x, y}, err
 	case *parser.Load:
 		idx, err := c.arithOf(a.Off)
 		if err != nil {

@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 
+	"github.com/bpfc/bpfc/internal/alu"
 	"github.com/bpfc/bpfc/parser"
 )
 
@@ -189,11 +190,11 @@ func fold(e arith) arith {
 		kx, okx := x.(aConst)
 		ky, oky := y.(aConst)
 		if okx && oky {
-			if v, ok := evalALU(e.op, uint32(kx), uint32(ky)); ok {
+			if v, ok := alu.Eval(e.op, uint32(kx), uint32(ky)); ok {
 				return aConst(v)
 			}
 		}
-		if k, ok := constValue(x); ok && k == 0 && zeroLeft(e.op) {
+		if k, ok := constValue(x); ok && k == 0 && alu.ZeroLeft(e.op) {
 			// libpcap's optimizer makes 0 of it, and drops y's loads
 			// (whose guards an operation does not keep: see guards);
 			// x's stay ("(ip[0] * 0) % y" tests IPv4).
@@ -202,7 +203,7 @@ func fold(e arith) arith {
 		if l, ok := x.(aLoad); ok && oky && e.op == aluAND && uint32(ky)&sizeMask(l.size) == sizeMask(l.size) {
 			return x // the mask keeps every bit the load can have
 		}
-		if oky && ky == 0 && (e.op == aluAND || e.op == aluMUL) {
+		if oky && ky == 0 && alu.ZeroRight(e.op) {
 			// libpcap's optimizer folds x&0 and x*0 to 0 and drops the
 			// loads of x, so a packet too short for them is not rejected
 			// (the loads' protocol guards stay).
@@ -214,55 +215,6 @@ func fold(e arith) arith {
 		return e
 	}
 	return e
-}
-
-// zeroLeft reports whether 0 op y is 0 for libpcap's optimizer, whatever
-// y is (it folds the operation before it looks at y).
-func zeroLeft(op uint16) bool {
-	switch op {
-	case aluMUL, aluDIV, aluMOD, aluAND, aluLSH, aluRSH:
-		return true
-	}
-	return false
-}
-
-// evalALU computes a op b with the kernel's 32-bit semantics.
-func evalALU(op uint16, a, b uint32) (uint32, bool) {
-	switch op {
-	case aluADD:
-		return a + b, true
-	case aluSUB:
-		return a - b, true
-	case aluMUL:
-		return a * b, true
-	case aluDIV:
-		if b == 0 {
-			return 0, false
-		}
-		return a / b, true
-	case aluMOD:
-		if b == 0 {
-			return 0, false
-		}
-		return a % b, true
-	case aluAND:
-		return a & b, true
-	case aluOR:
-		return a | b, true
-	case aluXOR:
-		return a ^ b, true
-	case aluLSH:
-		if b >= 32 {
-			return 0, true // (libpcap's optimizer folds it so)
-		}
-		return a << b, true
-	case aluRSH:
-		if b >= 32 {
-			return 0, true
-		}
-		return a >> b, true
-	}
-	return 0, false
 }
 
 // relation lowers "x op y", with the loads' guards tested first.
@@ -394,12 +346,12 @@ func constValue(e arith) (uint32, bool) {
 		kx, okx := constValue(e.x)
 		ky, oky := constValue(e.y)
 		switch {
-		case oky && ky == 0 && (e.op == aluAND || e.op == aluMUL):
+		case oky && ky == 0 && alu.ZeroRight(e.op):
 			return 0, true
-		case okx && kx == 0 && zeroLeft(e.op) && !(oky && ky == 0 && (e.op == aluDIV || e.op == aluMOD)):
+		case okx && kx == 0 && alu.ZeroLeft(e.op) && !(oky && ky == 0 && (e.op == aluDIV || e.op == aluMOD)):
 			return 0, true
 		case okx && oky:
-			return evalALU(e.op, kx, ky)
+			return alu.Eval(e.op, kx, ky)
 		}
 	case aNeg:
 		if k, ok := constValue(e.x); ok {

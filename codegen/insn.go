@@ -1,6 +1,10 @@
 package codegen
 
-import "golang.org/x/net/bpf"
+import (
+	"golang.org/x/net/bpf"
+
+	"github.com/bpfc/bpfc/internal/alu"
+)
 
 // Classic BPF opcode fields (linux/filter.h, pcap/bpf.h). The generator
 // and optimizer work on raw opcodes: an instruction is an opcode and a
@@ -29,17 +33,17 @@ const (
 	srcK = 0x00
 	srcX = 0x08
 
-	aluADD = 0x00
-	aluSUB = 0x10
-	aluMUL = 0x20
-	aluDIV = 0x30
-	aluOR  = 0x40
-	aluAND = 0x50
-	aluLSH = 0x60
-	aluRSH = 0x70
-	aluNEG = 0x80
-	aluMOD = 0x90
-	aluXOR = 0xa0
+	aluADD = alu.Add
+	aluSUB = alu.Sub
+	aluMUL = alu.Mul
+	aluDIV = alu.Div
+	aluOR  = alu.Or
+	aluAND = alu.And
+	aluLSH = alu.Lsh
+	aluRSH = alu.Rsh
+	aluNEG = alu.Neg
+	aluMOD = alu.Mod
+	aluXOR = alu.Xor
 
 	jmpJA   = 0x00
 	jmpJEQ  = 0x10

@@ -1,6 +1,10 @@
 package codegen
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/bpfc/bpfc/internal/alu"
+)
 
 // settle is the optimizer's last rewrite of the graph's shape, beyond
 // what libpcap's optimizer does (so it runs after the check that an
@@ -133,7 +137,7 @@ func aluRange(op uint16, a vrange, k uint32) vrange {
 		if op == aluNEG {
 			return exactly(-a.lo)
 		}
-		if v, ok := evalALU(op, a.lo, k); ok {
+		if v, ok := alu.Eval(op, a.lo, k); ok {
 			return exactly(v)
 		}
 		return anyValue

@@ -3,6 +3,8 @@ package parser
 import (
 	"fmt"
 	"strings"
+
+	"github.com/bpfc/bpfc/internal/alu"
 )
 
 // Pos is a position in the filter text: a byte offset and a line and
@@ -498,6 +500,17 @@ func (o ArithOp) String() string {
 	}
 	return fmt.Sprintf("ArithOp(%d)", uint8(o))
 }
+
+// ALU is the operator's classic BPF ALU operation (BPF_ADD, BPF_SUB ...),
+// or 0xff for none.
+func (o ArithOp) ALU() uint16 {
+	if int(o) < len(arithALU) {
+		return arithALU[o]
+	}
+	return 0xff
+}
+
+var arithALU = [...]uint16{0xff, alu.Add, alu.Sub, alu.Mul, alu.Div, alu.Mod, alu.And, alu.Or, alu.Xor, alu.Lsh, alu.Rsh}
 
 // BinArith is X Op Y.
 type BinArith struct {

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/bpfc/bpfc/internal/alu"
 )
 
 // Resolve turns a parsed tree into a resolved one: every id takes the
@@ -235,51 +237,19 @@ func constArith(a Arith) (uint32, int, bool) {
 	case *BinArith:
 		l, lp, lok := constArith(x.X)
 		r, rp, rok := constArith(x.Y)
+		op := x.Op.ALU()
 		switch {
 		case lok && rok && (rp <= lp || l != 0):
 			// (Both known: folded, in the pass that knows the later.)
-		case lok && l == 0 && x.Op != OpAdd && x.Op != OpSub && x.Op != OpOr && x.Op != OpXor:
+		case lok && l == 0 && alu.ZeroLeft(op):
 			return 0, lp, true
-		case rok && r == 0 && (x.Op == OpAnd || x.Op == OpMul):
+		case rok && r == 0 && alu.ZeroRight(op):
 			return 0, rp + 1, true
 		case !lok || !rok:
 			return 0, 0, false
 		}
-		pass := max(lp, rp)
-		switch x.Op {
-		case OpAdd:
-			return l + r, pass, true
-		case OpSub:
-			return l - r, pass, true
-		case OpMul:
-			return l * r, pass, true
-		case OpDiv:
-			if r == 0 {
-				return 0, 0, false
-			}
-			return l / r, pass, true
-		case OpMod:
-			if r == 0 {
-				return 0, 0, false
-			}
-			return l % r, pass, true
-		case OpAnd:
-			return l & r, pass, true
-		case OpOr:
-			return l | r, pass, true
-		case OpXor:
-			return l ^ r, pass, true
-		case OpShl:
-			if r > 31 {
-				return 0, pass, true
-			}
-			return l << r, pass, true
-		case OpShr:
-			if r > 31 {
-				return 0, pass, true
-			}
-			return l >> r, pass, true
-		}
+		v, ok := alu.Eval(op, l, r)
+		return v, max(lp, rp), ok
 	}
 	return 0, 0, false
 }
