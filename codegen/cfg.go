@@ -31,11 +31,9 @@ type block struct {
 	// ("ip[9] = 6 and udp" is compiled, not refused): the optimizer's
 	// first round takes its value for another.
 	rel bool
-	// eq0 marks a relation's jset whose test libpcap makes as "and #k;
-	// jeq #0", with the branches swapped, until its optimizer's second
-	// loop turns it into this jset: the pull-ups of its first loop, the
-	// only ones, see it that way (verdict.go, maskTestOf).
-	eq0 bool
+	// mark says what the test stands for in the refusal model, where it
+	// is not what it looks like (see testMark).
+	mark testMark
 
 	// Return: when ret is set the block ends with `ret #retK`, or `ret a`
 	// when retA is set, and jt/jf are nil.

@@ -139,11 +139,11 @@ func (c *compiler) or2(a, b pred) pred {
 
 func (c *compiler) test(prep []stmt, jop uint16, k uint32) pred {
 	if c == nil {
-		return &pTest{prep, jop, false, false, k}
+		return &pTest{prep, jop, false, 0, k}
 	}
 	c.testsMade = true
 	n := c.tests.alloc(8)
-	*n = pTest{prep, jop, false, false, k}
+	*n = pTest{prep, jop, false, 0, k}
 	return n
 }
 

@@ -54,7 +54,7 @@ func (c *compiler) geneve(vni int64) pred {
 		ldInd(1, 0), aluK(aluAND, 0x3f), aluK(aluMUL, 4), aluK(aluADD, 8), aluX(aluADD), st(cellLinkPayload), st(cellLinkHdr),
 		ldInd(2, 2), ldxMem(cellLinkPayload),
 	}
-	is := func(v uint32) pred { return &pTest{nil, clsJMP | jmpJEQ | srcK, false, false, v} }
+	is := func(v uint32) pred { return &pTest{nil, clsJMP | jmpJEQ | srcK, false, 0, v} }
 	done := pSeq{[]stmt{stx(cellLinkPayload)}, pTrue}
 	teb := pSeq{[]stmt{txa(), aluK(aluADD, 12), st(cellLinkType), aluK(aluADD, 2), tax()}, done}
 	p := c.and(c.or(v4, v6), pSeq{inner, pIf{is(etherTEB), teb, done}})

@@ -245,9 +245,9 @@ func (c *compiler) byteOp(n uint32, op byte, v uint32) pred {
 	case '>':
 		return c.cmp(load, cmpGT, v)
 	case '&':
-		return &pTest{nil, clsJMP | jmpJSET | srcK, false, false, v}
+		return &pTest{nil, clsJMP | jmpJSET | srcK, false, 0, v}
 	case '|':
-		return c.not(&pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, false, false, 0})
+		return c.not(&pTest{[]stmt{aluK(aluOR, v)}, clsJMP | jmpJEQ | srcK, false, 0, 0})
 	}
 	return c.cmp(load, cmpEQ, v)
 }

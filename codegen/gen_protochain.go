@@ -47,9 +47,9 @@ func (c *compiler) protochain(v6 bool, p uint32) pred {
 		// libpcap's optimizer cannot see through its protochain loop, so
 		// it does not refuse the expression as one that rejects all
 		// packets: neither may bpfc. The test is false at run time only.
-		return &pTest{[]stmt{ldImm(0)}, clsJMP | jmpJEQ | srcK, false, false, 1}
+		return &pTest{[]stmt{ldImm(0)}, clsJMP | jmpJEQ | srcK, false, 0, 1}
 	}
-	is := func(v uint32) pred { return &pTest{nil, clsJMP | jmpJEQ | srcK, false, false, v} }
+	is := func(v uint32) pred { return &pTest{nil, clsJMP | jmpJEQ | srcK, false, 0, v} }
 	c.protochainUsed = true
 	depth := c.protochainDepth
 	if depth <= 0 {

@@ -1317,7 +1317,7 @@ func (o *optimizer) pullUp(c *block, a, x vnum, vn *valueNumbers, preds func() [
 	c.jop, b.jop = b.jop, c.jop
 	c.k, b.k = b.k, c.k
 	c.rel, b.rel = b.rel, c.rel
-	c.eq0, b.eq0 = b.eq0, c.eq0
+	c.mark, b.mark = b.mark, c.mark
 	o.keyOf[c.id], o.keyOf[b.id] = 0, 0
 	return true
 }

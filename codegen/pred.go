@@ -27,11 +27,9 @@ type (
 	pTest struct {
 		prep []stmt
 		jop  uint16
-		rel  bool // (between jop and k, the struct is 32 bytes)
-		// eq0 marks a relation's jset that stands for libpcap's "and
-		// #k; jeq #0" ((A & k) == 0, or its negation): see block.eq0.
-		eq0 bool
-		k   uint32
+		rel  bool     // (between jop and k, the struct is 32 bytes)
+		mark testMark // (see block.mark)
+		k    uint32
 	}
 	// pSeq runs code, then evaluates next with the registers code left:
 	// for tests that carry A and X from one block to the next, like the
@@ -191,7 +189,7 @@ func (c *compiler) maskTest(code []stmt, mask, v uint32) pred {
 // maskTestOf is maskTest for a relation's test (rel) or a protocol's.
 // They differ only for the refusal model, as they do in libpcap's
 // optimizer: a relation's "(A & m) == 0" is "and #m; jeq #0" in its first
-// loop (block.eq0) and a relation's single-bit test a jset like any
+// loop (markEq0) and a relation's single-bit test a jset like any
 // other test of the relation's value, while a protocol's "and #m; jeq #0"
 // is a jset from its first round on (a peephole pass runs before the
 // jumps move) and its "and #m; jeq #m" another value than the field's
@@ -203,7 +201,9 @@ func (c *compiler) maskTestOf(code []stmt, mask, v uint32, rel bool) pred {
 		return c.kept(pFalse)
 	case v == 0:
 		t := c.cmp(code, cmpSet, mask).(*pTest)
-		t.eq0 = rel
+		if rel {
+			t.mark = markEq0
+		}
 		return c.not(t)
 	case v == mask && mask&(mask-1) == 0 && (rel || !c.asLibpcap()):
 		return c.cmp(code, cmpSet, mask)
@@ -244,7 +244,7 @@ func (g *graph) lower(p pred, t, f *block) *block {
 			continue
 		case *pTest:
 			b := g.relJump(q.prep, q.jop, q.k, q.rel, t, f)
-			b.eq0 = q.eq0
+			b.mark = q.mark
 			return b
 		case pKept:
 			// libpcap's first round decides the test before it threads

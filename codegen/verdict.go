@@ -62,7 +62,7 @@ func libpcapRejects(p pred, snap uint32) bool {
 	defer o.giveBack(g)
 	o.verdict = true
 	// libpcap's first loop, which sees a masked test against 0 as "jeq
-	// #0", its branches the jset's swapped (block.eq0). Its second loop
+	// #0", its branches the jset's swapped (markEq0). Its second loop
 	// optimizes statements only (opt_blks returns before threading and
 	// pull-ups): it folds the arithmetic of constants, whose tests then
 	// have their branches meet, and the last step (opt_root) skips the
@@ -89,7 +89,7 @@ func libpcapRejects(p pred, snap uint32) bool {
 		case entry.jt == entry.jf:
 			a, x, aKnown, xKnown = regsAfter(entry, a, x, aKnown, xKnown)
 			entry = entry.jt
-		case modelConstOf(entry) != 0:
+		case entry.mark.modelConst():
 			na, nx, setX := modelConstRegs(entry)
 			if !setX {
 				nx = x
@@ -125,14 +125,27 @@ func libpcapRejects(p pred, snap uint32) bool {
 // loop drops the code, and its peephole pass decides only blocks with
 // code ("2 > 1 + 0 and 1 + 1 != 2" is compiled). A third statement says
 // what X then holds (modelConstRegs): "or #y" where y is not a literal,
-// "and #k" where it is and x's arithmetic left k there. (The model's
-// lowering makes no other test of an immediate load and an ALU
-// operation with a constant, so modelConstOf knows these blocks by
-// their code.)
+// "and #k" where it is and x's arithmetic left k there. The test's mark
+// (markLiterals, markArith) tells the model's blocks from others.
+
+// A testMark says what a test stands for in the refusal model where that
+// is not what its code says.
+type testMark uint8
+
 const (
-	modelConstLit = 1 + iota
-	modelConstArith
+	// markEq0 marks a relation's jset whose test libpcap makes as "and
+	// #k; jeq #0", with the branches swapped, until its optimizer's
+	// second loop turns it into this jset: the pull-ups of its first
+	// loop, the only ones, see it that way (maskTestOf).
+	markEq0 testMark = 1 + iota
+	// markLiterals and markArith mark a model constant of a relation of
+	// literals and of arithmetic (modelConstRel).
+	markLiterals
+	markArith
 )
+
+// modelConst reports whether m marks a model constant.
+func (m testMark) modelConst() bool { return m == markLiterals || m == markArith }
 
 // modelConstRel is "x op y", for x and y whose values are kx and ky, as
 // a model constant (see above).
@@ -172,30 +185,15 @@ func (c *compiler) modelConstRel(op cmpOp, x, y arith, kx, ky uint32, literals b
 	} else if xl, ok := xLeft(x); ok {
 		code = append(code, aluK(aluAND, xl))
 	}
-	var p pred = &pTest{code, clsJMP | jmpJEQ | srcK, true, false, k}
+	mark := markArith
+	if literals {
+		mark = markLiterals
+	}
+	var p pred = &pTest{code, clsJMP | jmpJEQ | srcK, true, mark, k}
 	if negated {
 		p = &pNot{p}
 	}
 	return p
-}
-
-// modelConstOf says which model constant b is, or 0.
-func modelConstOf(b *block) int {
-	if b.ret || len(b.stmts) < 2 || len(b.stmts) > 3 || b.stmts[0].op != clsLD|modeIMM || b.jop != clsJMP|jmpJEQ|srcK || b.stmts[1].k == 0 {
-		return 0
-	}
-	if len(b.stmts) == 3 {
-		if op := b.stmts[2].op; op != clsALU|aluOR|srcK && op != clsALU|aluAND|srcK {
-			return 0
-		}
-	}
-	switch b.stmts[1].op {
-	case clsALU | aluSUB | srcK:
-		return modelConstLit
-	case clsALU | aluADD | srcK:
-		return modelConstArith
-	}
-	return 0
 }
 
 // modelConstRegs is what A and X hold after libpcap's code for the model
@@ -259,7 +257,7 @@ func modelConstTarget(b *block) *block {
 func (o *optimizer) literals(entry *block, decide bool) bool {
 	found := false
 	for _, b := range o.ord.layout(entry) {
-		if b.jt != b.jf && modelConstOf(b) == modelConstLit {
+		if b.jt != b.jf && b.mark == markLiterals {
 			found = true
 			if decide {
 				to := modelConstTarget(b)
@@ -468,8 +466,8 @@ func (o *optimizer) predsOf(blocks []*block, pos []int) [][]*block {
 // the value v: along false edges with a common true target (orChain), or
 // along true edges with a common false target.
 func (o *optimizer) pullToHead(b *block, v int, orChain bool, preds []*block, dom [][]uint64, pos []int) bool {
-	// (As libpcap sees the test: block.eq0.)
-	flip := func(x *block) bool { return x.eq0 }
+	// (As libpcap sees the test: markEq0.)
+	flip := func(x *block) bool { return x.mark == markEq0 }
 	exit := func(x *block) *block { // the common target
 		if orChain != flip(x) {
 			return x.jt
