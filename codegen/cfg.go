@@ -187,3 +187,25 @@ func (g *graph) newRet(k uint32) *block { return g.add(block{ret: true, retK: k}
 func (g *graph) newJump(stmts []stmt, jop uint16, k uint32, t, f *block) *block {
 	return g.add(block{stmts: stmts, jop: jop, k: k, jt: t, jf: f})
 }
+
+// succ is b's successor on its true (taken) or false edge.
+func (b *block) succ(taken bool) *block {
+	if taken {
+		return b.jt
+	}
+	return b.jf
+}
+
+// setSucc makes to b's successor on its true or false edge, and reports
+// whether that changed it.
+func (b *block) setSucc(taken bool, to *block) bool {
+	p := &b.jf
+	if taken {
+		p = &b.jt
+	}
+	if *p == to {
+		return false
+	}
+	*p = to
+	return true
+}

@@ -774,20 +774,12 @@ func (o *optimizer) thread(entry *block) *block {
 		}
 		f := in[b.id]
 		for _, taken := range [2]bool{true, false} {
-			t := b.jf
-			if taken {
-				t = b.jt
-			}
+			t := b.succ(taken)
 			if t.ret {
 				continue // nothing to thread to, nor facts to keep
 			}
-			ef := o.edgeFacts(f, b, taken)
-			t, ef = o.follow(t, ef)
-			if taken && b.jt != t {
-				b.jt = t
-				o.ord.stale = true
-			} else if !taken && b.jf != t {
-				b.jf = t
+			t, ef := o.follow(t, o.edgeFacts(f, b, taken))
+			if b.setSucc(taken, t) {
 				o.ord.stale = true
 			}
 			addIn(t, ef)
@@ -824,11 +816,7 @@ func (o *optimizer) follow(t *block, f facts) (*block, facts) {
 			return t, f
 		}
 		f = o.edgeFacts(f, t, taken)
-		if taken {
-			t = t.jt
-		} else {
-			t = t.jf
-		}
+		t = t.succ(taken)
 	}
 	return t, f
 }
@@ -1089,11 +1077,7 @@ func (o *optimizer) subsumes(b *block) *block {
 		if !known {
 			continue
 		}
-		to := y.jf
-		if taken {
-			to = y.jt
-		}
-		if to == other {
+		if y.succ(taken) == other {
 			return y
 		}
 	}

@@ -31,10 +31,7 @@ func (o *optimizer) settle(entry *block) (*block, bool) {
 		if !known {
 			continue
 		}
-		t := b.jf
-		if taken {
-			t = b.jt
-		}
+		t := b.succ(taken)
 		b.jop, b.k, b.jt, b.jf = clsJMP|jmpJA, 0, t, t
 		changed = true
 		o.ord.stale = true

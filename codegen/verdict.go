@@ -352,23 +352,14 @@ func (o *optimizer) threadDominated(entry *block) bool {
 			continue
 		}
 		for _, taken := range [2]bool{true, false} {
-			t := b.jf
-			if taken {
-				t = b.jt
-			}
+			t := b.succ(taken)
 			if t.ret {
 				continue
 			}
 			to, _ := o.follow(t, o.edgeFacts(in[b.id], b, taken))
-			if to == t {
-				continue
+			if b.setSucc(taken, to) {
+				moved = true
 			}
-			if taken {
-				b.jt = to
-			} else {
-				b.jf = to
-			}
-			moved = true
 		}
 	}
 	if moved {
@@ -468,25 +459,9 @@ func (o *optimizer) predsOf(blocks []*block, pos []int) [][]*block {
 func (o *optimizer) pullToHead(b *block, v int, orChain bool, preds []*block, dom [][]uint64, pos []int) bool {
 	// (As libpcap sees the test: markEq0.)
 	flip := func(x *block) bool { return x.mark == markEq0 }
-	exit := func(x *block) *block { // the common target
-		if orChain != flip(x) {
-			return x.jt
-		}
-		return x.jf
-	}
-	next := func(x *block) *block { // along the chain
-		if orChain != flip(x) {
-			return x.jf
-		}
-		return x.jt
-	}
-	setNext := func(x, to *block) {
-		if orChain != flip(x) {
-			x.jf = to
-		} else {
-			x.jt = to
-		}
-	}
+	exit := func(x *block) *block { return x.succ(orChain != flip(x)) } // the common target
+	next := func(x *block) *block { return x.succ(orChain == flip(x)) } // along the chain
+	setNext := func(x, to *block) { x.setSucc(orChain == flip(x), to) }
 	inChain := func(x *block) bool {
 		return !x.ret && x.jop != clsJMP|jmpJA && exit(x) == exit(b) &&
 			dom[pos[x.id]][pos[b.id]/64]&(1<<(pos[b.id]%64)) != 0
