@@ -131,12 +131,13 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 const maxRetried = 256
 
 // asWritten reports whether libpcap leaves the program as it was
-// generated: it does not optimize a program with geneve or protochain
+// generated: it does not optimize a program with geneve or protochain,
+// or one that uses the 802.11 payload's offset
 // (tcpdump -d prints what tcpdump -O -d does), so it never refuses one as
 // "rejects all packets", and its program makes every load, in the order
 // written. bpfc still optimizes such a program, but without regrouping,
 // and keeping every load that can fail (see optimizer.keepAll).
-func (c *compiler) asWritten() bool { return c.geneveUsed || c.protochainUsed }
+func (c *compiler) asWritten() bool { return c.geneveUsed || c.protochainUsed || c.wlanPayload }
 
 // build lowers p into blocks, optimizes them unless told not to, and
 // lays them out; rejected says that the optimized program rejects every
@@ -193,6 +194,16 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 	if e != nil {
 		p = c.expr(e)
 	}
+	if l.wlan && !keepConsts {
+		// (The refusal model sees the expression alone: libpcap computes
+		// the offsets in its first block's statements, which move no
+		// jump, or leaves the program unoptimized.)
+		hdr, payload := wlanUse(e)
+		c.wlanPayload = payload
+		if hdr {
+			p = c.and(c.wlanPrologue(hdr, payload), p)
+		}
+	}
 	return c, p
 }
 
@@ -204,15 +215,6 @@ func libpcapRejectsExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options) 
 	c, p := lowerExpr(e, l, snap, opts, true)
 	defer c.release()
 	return c.err == nil && libpcapRejects(p, snap)
-}
-
-// notYet refuses what a link type supported only in part does not do yet.
-func (c *compiler) notYet() pred {
-	var pos parser.Pos
-	if c.at != nil {
-		pos = c.at.Pos()
-	}
-	return c.fail(&parser.Error{Pos: pos, Kind: ErrUnsupported, Msg: "not supported yet on " + c.link.partial})
 }
 
 // errorAt records a refusal at the position of n.
@@ -277,7 +279,7 @@ func (c *compiler) abbrev(e *parser.Abbrev) pred {
 }
 
 func (c *compiler) host(e *parser.Host) pred {
-	if msg, ok := wlanOnlyDirs[e.Dir]; ok {
+	if msg, ok := wlanOnlyDirs[e.Dir]; ok && !c.inForce().wlan {
 		return c.errorAt(e, ErrRefused, "%s", msg)
 	}
 	switch a := e.Addr.(type) {
@@ -368,9 +370,9 @@ func (c *compiler) protocol(e *parser.Protocol) pred {
 	case parser.ProtoDefault:
 		return c.or(c.ipProto(e.Num), c.ip6Proto(e.Num))
 	case parser.ProtoISO:
-		return c.and(c.netProto(sapISO), c.loadEq(1, c.offLinkPayload.add(c.nlpidOff()), e.Num))
+		return c.and(c.netProto(sapISO), c.loadEq(1, c.noSnapOff(c.nlpidFudge), e.Num))
 	case parser.ProtoISIS:
-		return c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.nlNoSnap+4), e.Num))
+		return c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.noSnapOff(4), e.Num))
 	}
 	return c.errorAt(e, ErrUnsupported, "'%s proto' is not supported yet", e.Proto)
 }
@@ -406,10 +408,10 @@ func (c *compiler) special(e *parser.Special) pred {
 		}
 		if e.Kind == parser.SpecialWLANType {
 			// type/subtype: the frame control field's first byte.
-			p = c.maskTest(c.wlanLoad(0), e.Mask, e.Num)
+			p = c.maskTest(c.wlanHdr(0).load(1), e.Mask, e.Num)
 		} else {
 			// dir: the To DS / From DS bits of its second byte.
-			p = c.maskTest(c.wlanLoad(1), 0x03, e.Num)
+			p = c.maskTest(c.wlanHdr(1).load(1), 0x03, e.Num)
 		}
 	case parser.SpecialMTP2Type, parser.SpecialMTP3Field:
 		if !c.link.ss7 {

@@ -35,6 +35,15 @@ type compiler struct {
 	// makes both 0; geneve leaves them (libpcap reads the inner packet's
 	// NLPID at the outer link's offset).
 	nlNoSnap, nlpidFudge uint32
+	// offNL is how far offLinkPayload, the network header, is past the
+	// link payload's start, its 802.2 header (libpcap's off_nl): 8 on
+	// 802.11, behind an LLC/SNAP header, and 0 elsewhere, where the
+	// network header is the link payload.
+	offNL uint32
+	// wlanPayload is set when the expression uses the 802.11 payload's
+	// offset, which libpcap then computes first and does not optimize
+	// (gen_wlan.go).
+	wlanPayload bool
 
 	mplsDepth      int    // MPLS labels seen so far
 	mplsShift      uint32 // bytes of MPLS labels offLinkPayload is past the link payload (see llcOff)
@@ -194,6 +203,14 @@ func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 		tests: tests, ands: ands, ors: ors, nots: nots,
 	}
 	c.protoMemo = c.memoBuf[:0]
+	if l.wlan {
+		c.offLinkPayload = loc{cellWlanPayload, wlanSNAP}
+		c.offLinkType = loc{cellWlanPayload, 6} // (the SNAP header's Ethernet type)
+		c.offNL = wlanSNAP
+		if l.radiotap {
+			c.offLinkHdr = loc{cellRadiotap, 0}
+		}
+	}
 	return c
 }
 

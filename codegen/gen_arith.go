@@ -54,9 +54,11 @@ type arithGen struct {
 	next uint32 // next free scratch cell
 }
 
-// errScratch is returned when an expression needs more than the 16
-// scratch cells.
-var errScratch = fmt.Errorf("expression too complex: more than %d scratch cells needed", arithCells)
+// errScratch is returned when an expression needs more scratch cells
+// than the 16 leave for arithmetic (limit).
+func errScratch(limit int) error {
+	return fmt.Errorf("expression too complex: more than %d scratch cells needed", limit)
+}
 
 // emit appends code that leaves e's value in A; X is clobbered.
 func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
@@ -101,8 +103,12 @@ func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
 }
 
 func (g *arithGen) alloc() (uint32, error) {
-	if g.next >= arithCells {
-		return 0, errScratch
+	limit := arithCells
+	if g.c.link.wlan {
+		limit = wlanArithCells // (802.11's offsets have two)
+	}
+	if g.next >= uint32(limit) {
+		return 0, errScratch(limit)
 	}
 	g.next++
 	return g.next - 1, nil
@@ -121,14 +127,6 @@ func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 		base = abs(0)
 	case LayerLink:
 		base = c.offLinkHdr
-		if c.link.radiotap {
-			// After the radiotap header, whose length is read each time.
-			k, ok := e.index.(aConst)
-			if !ok {
-				return nil, &parser.Error{Pos: c.at.Pos(), Kind: ErrUnsupported, Msg: "not supported yet on " + c.link.partial}
-			}
-			return append(append(out, radiotapX()...), ldInd(e.size, uint32(k))), nil
-		}
 	case LayerNet, LayerIPv4L4:
 		base = c.nl(0)
 	case LayerICMPv6:

@@ -12,9 +12,6 @@ var pppProto = map[uint32]uint32{
 // force, after which every later offset moves 4 bytes, for the rest of
 // the expression.
 func (c *compiler) vlan(id int) pred {
-	if c.link.partial != "" {
-		return c.notYet()
-	}
 	if l := c.inForce(); !l.vlan {
 		return c.fail(fmt.Errorf("no VLAN support for %s", l.name))
 	}
@@ -23,6 +20,10 @@ func (c *compiler) vlan(id int) pred {
 	}
 	off := c.linkTypeOff()
 	p := c.or(c.loadEq(2, off, etherVLAN), c.loadEq(2, off, etherQinQ), c.loadEq(2, off, etherQinQ2))
+	if c.inForce().wlan {
+		// (libpcap's protocol tests, each with its test of a data frame.)
+		p = c.or(c.netProto(etherVLAN), c.netProto(etherQinQ), c.netProto(etherQinQ2))
+	}
 	if id >= 0 {
 		// (The tag's VLAN ID is the link payload's first field, as
 		// libpcap reads it: after geneve, from the inner payload's
@@ -40,9 +41,6 @@ func (c *compiler) vlan(id int) pred {
 // stack. Afterwards the network header is 4 bytes further and ip/ip6 are
 // recognised by the bottom-of-stack bit and the version nibble.
 func (c *compiler) mpls(label int64) pred {
-	if c.link.partial != "" {
-		return c.notYet()
-	}
 	if l := c.inForce(); !l.mpls {
 		return c.fail(fmt.Errorf("no MPLS support for %s", l.name))
 	}
@@ -94,7 +92,7 @@ func (c *compiler) pppoes(id int64) pred {
 	c.offLinkType = c.offLinkPayload.add(6)
 	c.offLinkPayload = c.offLinkPayload.add(8)
 	c.proto, c.protoKind = pppNetProto, protoPPP
-	c.nlNoSnap, c.nlpidFudge = 0, 0
+	c.nlNoSnap, c.nlpidFudge, c.offNL = 0, 0, 0
 	c.pppoe = true
 	return p
 }

@@ -102,6 +102,9 @@ func (c *compiler) etherHost(d parser.Dir, mac [6]byte) pred {
 				c.loadEq(2, c.offLinkHdr.add(off), uint32(binary.BigEndian.Uint16(mac[:2]))))
 		}
 	}
+	if c.inForce().wlan {
+		return c.wlanHost(d, mac)
+	}
 	m := c.macs()
 	return c.and(c.innerEther(), c.dirPred(d, test(m.src), test(m.dst)))
 }

@@ -20,9 +20,8 @@ var (
 
 // etherAddr checks that the link has MAC addresses.
 func (c *compiler) etherAddr() bool {
-	if c.link.partial != "" {
-		c.notYet()
-		return false
+	if c.inForce().wlan {
+		return true
 	}
 	// After pppoes, the link layer is PPP's, which has no addresses.
 	if c.macs() == nil {
@@ -55,8 +54,8 @@ func (c *compiler) broadcast(p parser.Proto, netmask uint32) pred {
 		if m := c.inForce().arcnet; m != nil {
 			return c.loadEq(1, abs(m.dst), 0) // ARCnet broadcasts go to address 0
 		}
-		if c.link.partial != "" {
-			return c.notYet()
+		if c.inForce().wlan {
+			return c.wlanHost(parser.DirDst, [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 		}
 		if c.macs() == nil {
 			return c.fail(errNotBroadcast)
@@ -77,8 +76,8 @@ func (c *compiler) multicast(p parser.Proto) pred {
 		if m := c.inForce().arcnet; m != nil {
 			return c.loadEq(1, abs(m.dst), 0) // no multicast on ARCnet: its broadcast
 		}
-		if c.link.partial != "" {
-			return c.notYet()
+		if c.inForce().wlan {
+			return c.wlanMulticast()
 		}
 		if c.macs() == nil {
 			return c.fail(errNoMulticast)
@@ -99,14 +98,16 @@ func (c *compiler) lenCmp(op cmpOp, n uint32) pred { return c.cmp([]stmt{ldLen()
 // Novell raw 802.3, whose first two bytes are 0xffff), optionally with the
 // control-field class (mask, value).
 func (c *compiler) llc(hasType bool, mask, val uint8) pred {
+	var p pred
 	switch l := c.inForce(); {
-	case c.link.partial != "":
-		return c.notYet()
+	case l.wlan:
+		p = c.wlanData() // (libpcap's test: any data frame)
 	case l.lt != cbpf.LinkEN10MB:
 		return c.fail(fmt.Errorf("'llc' not supported for %s", l.name))
+	default:
+		p = c.and(c.le(2, c.linkTypeOff(), etherMTU), c.not(c.loadEq(2, c.llcOff(), 0xffff)))
 	}
-	off, pl := c.linkTypeOff(), c.llcOff()
-	p := c.and(c.le(2, off, etherMTU), c.not(c.loadEq(2, pl, 0xffff)))
+	pl := c.llcOff()
 	if !hasType {
 		return p
 	}
@@ -121,7 +122,12 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 // payload, which MPLS labels do not move (libpcap moves its network
 // offset past them, not the link payload's): "mpls or llc" reads the
 // LLC header of a frame that is not MPLS at byte 14 of Ethernet.
-func (c *compiler) llcOff() loc { return c.offLinkPayload.sub(c.mplsShift) }
+func (c *compiler) llcOff() loc { return c.offLinkPayload.sub(c.mplsShift + c.offNL) }
+
+// noSnapOff is where byte k of an 802.2 payload without SNAP is, past
+// the DSAP, SSAP and control (libpcap's off_nl_nosnap), and any fudge
+// byte of Cisco HDLC (k includes it).
+func (c *compiler) noSnapOff(k uint32) loc { return c.offLinkPayload.sub(c.offNL).add(c.nlNoSnap + k) }
 
 // IS-IS PDU types of the l1, l2, iih, lsp, snp, csnp and psnp keywords,
 // in the order libpcap tests them.
@@ -139,7 +145,7 @@ var isisPDUs = map[parser.Proto][]uint32{
 func (c *compiler) isisPDU(types []uint32) pred {
 	var p pred = pFalse
 	for _, t := range types {
-		p = c.or(p, c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.offLinkPayload.add(c.nlNoSnap+4), t)))
+		p = c.or(p, c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.noSnapOff(4), t)))
 	}
 	return p
 }
@@ -238,7 +244,7 @@ func (c *compiler) ifindex(n uint32) pred {
 // test applies to whatever A holds (0 at the start of the program), and
 // so does bpfc.
 func (c *compiler) byteOp(n uint32, op byte, v uint32) pred {
-	load := c.wlanLoad(n) // from the link header, past a radiotap header
+	load := c.wlanHdr(n).load(1) // from the link header, past a radiotap header
 	switch op {
 	case '<':
 		return c.cmp(load, cmpLT, v)

@@ -28,7 +28,7 @@ func (c *compiler) protoAbbrev(p parser.Proto) pred {
 		return c.netProto(et)
 	}
 	if nlpid, ok := isoNLPID[p]; ok {
-		return c.and(c.netProto(sapISO), c.loadEq(1, c.offLinkPayload.add(c.nlpidOff()), nlpid))
+		return c.and(c.netProto(sapISO), c.loadEq(1, c.noSnapOff(c.nlpidFudge), nlpid))
 	}
 	n, ok := ipProtoNum[p]
 	if !ok {

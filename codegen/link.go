@@ -60,9 +60,6 @@ type linkLayer struct {
 	// wlan is set on links that carry 802.11 headers; radiotap on those
 	// where a radiotap header (of variable length) comes first.
 	wlan, radiotap bool
-	// partial, when set, says the link type is supported only in part:
-	// what else is asked is refused as not supported yet, naming it.
-	partial string
 
 	// ss7 is set on MTP2 links, whose signal units start at ss7Base.
 	ss7     bool
@@ -149,14 +146,12 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		netProto: slipNetProto,
 	},
 	linkIEEE80211: {
-		lt: linkIEEE80211, name: "802.11", offLinkType: -1,
-		netProto: partialNetProto, wlan: true,
-		partial: "802.11 (so far: wlan type, subtype and dir, and link[...])",
+		lt: linkIEEE80211, name: "802.11",
+		netProto: wlanNetProto, offNLNoSnap: 3, wlan: true, vlan: true,
 	},
 	linkRadiotap: {
-		lt: linkRadiotap, name: "802.11 plus radiotap header", offLinkType: -1,
-		netProto: partialNetProto, wlan: true, radiotap: true,
-		partial: "802.11 with radiotap (so far: wlan type, subtype and dir, link[N] and radio[...])",
+		lt: linkRadiotap, name: "802.11 plus radiotap header",
+		netProto: wlanNetProto, offNLNoSnap: 3, wlan: true, radiotap: true, vlan: true,
 	},
 	linkMTP2: {
 		lt: linkMTP2, name: "MTP2", offLinkType: -1,
@@ -215,26 +210,6 @@ const (
 	linkRadiotap  cbpf.LinkType = 127
 )
 
-// radiotapX is the code that puts the radiotap header's length (a
-// little-endian 16-bit field at offset 2) in X, as libpcap reads it
-// before each access to the 802.11 header behind it.
-func radiotapX() []stmt {
-	return []stmt{ldAbs(1, 3), aluK(aluLSH, 8), tax(), ldAbs(1, 2), aluX(aluOR), tax()}
-}
-
-// wlanLoad is the code that loads byte off of the link header: of the
-// 802.11 header behind a radiotap header, and elsewhere of the packet.
-func (c *compiler) wlanLoad(off uint32) []stmt {
-	if c.link.radiotap {
-		return append(radiotapX(), ldInd(1, off))
-	}
-	return c.offLinkHdr.add(off).load(1)
-}
-
-// partialNetProto refuses network-layer tests on a link type supported
-// only in part.
-func partialNetProto(c *compiler, _ uint32) pred { return c.notYet() }
-
 // ARCnet protocol IDs for each Ethernet type, in the order libpcap tests
 // them (the RFC 1201 value, then the RFC 1051 one).
 var arcnetTypes = map[uint32][]uint32{
@@ -254,9 +229,6 @@ func arcnetNetProto(c *compiler, et uint32) pred {
 	return p
 }
 
-// nlpidOff is where the OSI network-layer protocol ID sits, past the
-// link payload's start (see compiler.nlNoSnap).
-func (c *compiler) nlpidOff() uint32 { return c.nlNoSnap + c.nlpidFudge }
 
 // pppLink is the link layer in force after pppoes: DLT_PPP's, which has
 // no MAC addresses, no VLAN tags and no LLC, and carries MPLS (its
@@ -274,7 +246,7 @@ func (c *compiler) inForce() *linkLayer {
 	switch {
 	case c.pppoe:
 		return pppLink
-	case c.offLinkHdr.reg >= 0: // (only geneve makes the link header's offset variable)
+	case c.offLinkHdr.reg == cellLinkHdr: // (after geneve)
 		return linkByType[cbpf.LinkEN10MB]
 	}
 	return c.link

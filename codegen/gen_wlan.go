@@ -1,0 +1,257 @@
+package codegen
+
+import (
+	"encoding/binary"
+
+	"github.com/bpfc/bpfc/parser"
+)
+
+// 802.11 (DLT_IEEE802_11) and 802.11 behind a radiotap header
+// (DLT_IEEE802_11_RADIO), as libpcap filters them.
+//
+// Neither header has a fixed length. A radiotap header gives its own
+// length, a little-endian 16-bit field at offset 2; the 802.11 header is
+// 24 bytes, 26 for QoS data frames, and rounded up to a multiple of 4
+// when radiotap's Flags say an Atheros driver padded it (libpcap reads
+// only the first presence word, and ignores the 6 bytes of a 4-address
+// frame's fourth address, and so does bpfc). libpcap computes both
+// lengths once, at the start of the program, into scratch cells
+// (wlanPrologue); the link header is then at the first cell's offset and
+// the LLC header at the second's, with the network header 8 bytes past
+// it, behind an LLC/SNAP header (off_nl), or 3, behind a bare 802.2
+// header (off_nl_nosnap).
+//
+// libpcap does not optimize a program that uses the 802.11 payload's
+// offset: it makes every load, in the order written, so a frame too
+// short for any of them, or for the prologue's, is rejected; and it never
+// refuses such an expression as rejecting every packet (asWritten).
+
+// The scratch cells of the 802.11 offsets, below geneve's.
+const (
+	cellRadiotap    = 11 // the radiotap header's length: where the 802.11 header starts
+	cellWlanPayload = 12 // where the 802.11 payload (its LLC header) starts
+	wlanArithCells  = 11 // the cells left for arithmetic on 802.11 links
+)
+
+// wlanSNAP is how far the network header is past the LLC header on
+// 802.11: an LLC/SNAP header (libpcap's off_nl).
+const wlanSNAP = 8
+
+// wlanUse says which of the variable offsets e needs on an 802.11 link,
+// as libpcap's code generator decides it: the link header's (hdr) for
+// any test of the 802.11 header, the payload's for any test past it. It
+// is decided on the expression, not on the program: a test that folds
+// away ("ip or 1 = 1") still has libpcap compute the offset, and leave
+// the program unoptimized.
+func wlanUse(e parser.Expr) (hdr, payload bool) {
+	var walk func(e parser.Expr)
+	var arith func(a parser.Arith)
+	arith = func(a parser.Arith) {
+		switch a := a.(type) {
+		case *parser.BinArith:
+			arith(a.X)
+			arith(a.Y)
+		case *parser.Neg:
+			arith(a.X)
+		case *parser.Load:
+			switch a.Proto {
+			case parser.ProtoLink:
+				hdr = true
+			case parser.ProtoRadio:
+			default:
+				payload = true
+			}
+			arith(a.Off)
+		}
+	}
+	walk = func(e parser.Expr) {
+		switch e := e.(type) {
+		case *parser.Binary:
+			walk(e.X)
+			walk(e.Y)
+		case *parser.Not:
+			walk(e.X)
+		case *parser.Paren:
+			walk(e.X)
+		case *parser.Host:
+			if _, mac := e.Addr.(parser.MAC); mac {
+				hdr = true
+			} else {
+				payload = true
+			}
+		case *parser.Port, *parser.Protocol, *parser.Abbrev:
+			payload = true
+		case *parser.Relation:
+			arith(e.X)
+			arith(e.Y)
+		case *parser.Special:
+			switch e.Kind {
+			case parser.SpecialByte, parser.SpecialWLANType, parser.SpecialWLANDir:
+				hdr = true
+			case parser.SpecialBroadcast, parser.SpecialMulticast:
+				if e.Proto == parser.ProtoDefault || e.Proto == parser.ProtoLink {
+					hdr = true
+				} else {
+					payload = true
+				}
+			case parser.SpecialLLC:
+				hdr = true
+				payload = payload || e.HasNum
+			case parser.SpecialVLAN, parser.SpecialMPLS, parser.SpecialPPPoED, parser.SpecialPPPoES, parser.SpecialGeneve:
+				payload = true
+			}
+		}
+	}
+	if e != nil {
+		walk(e)
+	}
+	return hdr || payload, payload
+}
+
+// wlanPrologue is the code libpcap puts first in a program on an 802.11
+// link: the radiotap header's length into cellRadiotap (if hdr, on a
+// radiotap link), and the 802.11 payload's offset into cellWlanPayload
+// (if payload). It holds for every packet it does not reject for a load
+// out of bounds.
+func (c *compiler) wlanPrologue(hdr, payload bool) pred {
+	var code []stmt
+	switch {
+	case c.link.radiotap && hdr:
+		code = append(code, ldAbs(1, 3), aluK(aluLSH, 8), tax(), ldAbs(1, 2), aluX(aluOR), st(cellRadiotap))
+		if payload {
+			code = append(code, tax())
+		}
+	case payload:
+		code = append(code, ldxImm(0))
+	}
+	if !payload {
+		return pSeq{code, pTrue}
+	}
+	// A data frame (type 2: bit 3 of the frame control's first byte set,
+	// bit 2 clear) has a QoS field if bit 7 is set (QoS subtypes).
+	code = append(code, txa(), aluK(aluADD, 24), st(cellWlanPayload), ldInd(1, 0))
+	jset := func(k uint32) pred { return &pTest{nil, clsJMP | jmpJSET | srcK, false, 0, k} }
+	var pad pred = pTrue
+	if c.link.radiotap {
+		// Radiotap's Flags field, if its first presence word says it is
+		// there and no second word follows: at 8, or past the 8-byte TSFT
+		// at 16. Its DATAPAD bit rounds the 802.11 header up to a
+		// multiple of 4. (The little-endian bits, as a big-endian load
+		// sees them.)
+		roundUp := pSeq{[]stmt{ldMem(cellWlanPayload), aluK(aluADD, 3), aluK(aluAND, ^uint32(3)), st(cellWlanPayload)}, pTrue}
+		datapad := func(off uint32) pred { return pSeq{[]stmt{ldAbs(1, off)}, pIf{jset(0x20), roundUp, pTrue}} }
+		pad = pSeq{[]stmt{ldAbs(4, 4)}, pIf{jset(0x02000000),
+			pIf{jset(0x80), pTrue, pIf{jset(0x01000000), datapad(16), datapad(8)}},
+			pTrue}}
+	}
+	qos := pSeq{[]stmt{ldMem(cellWlanPayload), aluK(aluADD, 2), st(cellWlanPayload)}, pad}
+	data := pIf{jset(0x04), pTrue, pIf{jset(0x80), qos, pad}}
+	return pSeq{code, pIf{jset(0x08), data, pTrue}}
+}
+
+// wlanHdr is where byte off of the 802.11 header is.
+func (c *compiler) wlanHdr(off uint32) loc { return c.offLinkHdr.add(off) }
+
+// fcSet is "bit k of the frame control's first (or second) byte is set".
+func (c *compiler) fcSet(byteOff, k uint32) pred {
+	return c.cmp(c.wlanHdr(byteOff).load(1), cmpSet, k)
+}
+
+// wlanData is libpcap's test of a data frame: type 2, bit 2 of the frame
+// control clear (tested first), then bit 3 set.
+func (c *compiler) wlanData() pred {
+	return c.and(c.not(c.fcSet(0, 0x04)), c.fcSet(0, 0x08))
+}
+
+// wlanNetProto is the protocol test of an 802.11 data frame: its 802.2
+// header's SAPs, or the Ethernet type of an LLC/SNAP header (libpcap
+// checks neither the SNAP header nor its OUI, but for AppleTalk's).
+func wlanNetProto(c *compiler, et uint32) pred {
+	llc := c.llcOff()
+	var p pred
+	switch {
+	case et == sapISO || et == sapNetBEUI:
+		p = c.loadEq(2, llc, et<<8|et)
+	case et == etherATalk:
+		p = c.snapTest(llc, etherATalk)
+	case et <= etherMTU:
+		p = c.loadEq(1, llc, et)
+	default:
+		p = c.loadEq(2, c.linkTypeOff(), et)
+	}
+	return c.and(c.wlanData(), p)
+}
+
+// wlanMAC is "the 6 bytes at off of the 802.11 header are mac", as
+// libpcap compares them: the last 4, then the first 2.
+func (c *compiler) wlanMAC(off uint32, mac [6]byte) pred {
+	return c.and(c.loadEq(4, c.wlanHdr(off+2), binary.BigEndian.Uint32(mac[2:])),
+		c.loadEq(2, c.wlanHdr(off), uint32(binary.BigEndian.Uint16(mac[:2]))))
+}
+
+// wlanHost is "wlan [dir] host MAC" (and "ether host", "broadcast" on
+// 802.11). Which address is the source or destination depends on the
+// frame's type and its To DS / From DS bits, as libpcap reads them:
+//
+//	source: a data frame's addr2 (at 10) without From DS, addr3 (16)
+//	with From DS only, addr4 (24) with both; another frame's addr2;
+//	destination: addr1 (4), but addr3 for a data frame with To DS.
+//
+// Control frames other than RTS, PS-Poll, CF-End have no addr2, and
+// management frames no receiver: ta, addr2 and ra test the type first.
+// Frames with bit 2 of the frame control set (control frames and type
+// 3) have neither source nor destination.
+func (c *compiler) wlanHost(d parser.Dir, mac [6]byte) pred {
+	toDS := func() pred { return c.fcSet(1, 0x01) }
+	fromDS := func() pred { return c.fcSet(1, 0x02) }
+	isData := func() pred { return c.fcSet(0, 0x08) }
+	notCtl := func() pred { return c.not(c.fcSet(0, 0x04)) }
+	src := func() pred {
+		ds := c.or(c.and(c.not(toDS()), c.wlanMAC(16, mac)), c.and(toDS(), c.wlanMAC(24, mac)))
+		p := c.or(c.and(c.not(fromDS()), c.wlanMAC(10, mac)), c.and(fromDS(), ds))
+		p = c.or(c.and(c.not(isData()), c.wlanMAC(10, mac)), c.and(isData(), p))
+		return c.and(notCtl(), p)
+	}
+	dst := func() pred {
+		p := c.or(c.and(c.not(toDS()), c.wlanMAC(4, mac)), c.and(toDS(), c.wlanMAC(16, mac)))
+		p = c.or(c.and(c.not(isData()), c.wlanMAC(4, mac)), c.and(isData(), p))
+		return c.and(notCtl(), p)
+	}
+	// Control frames' subtypes: CTS and ACK have no transmitter address.
+	hasAddr2 := func() pred {
+		typ := c.loadMaskEq(1, c.wlanHdr(0), 0x0c, 0x04)
+		cts := c.loadMaskEq(1, c.wlanHdr(0), 0xf0, 0xc0)
+		ack := c.loadMaskEq(1, c.wlanHdr(0), 0xf0, 0xd0)
+		return c.or(c.not(typ), c.and(c.not(cts), c.not(ack)))
+	}
+	switch d {
+	case parser.DirSrc:
+		return src()
+	case parser.DirDst:
+		return dst()
+	case parser.DirSrcAndDst:
+		return c.and(src(), dst())
+	case parser.DirAddr1:
+		return c.wlanMAC(4, mac)
+	case parser.DirAddr2:
+		return c.and(hasAddr2(), c.wlanMAC(10, mac))
+	case parser.DirAddr3:
+		return c.and(c.not(c.loadMaskEq(1, c.wlanHdr(0), 0x0c, 0x04)), c.wlanMAC(16, mac))
+	case parser.DirAddr4:
+		return c.and(c.loadMaskEq(1, c.wlanHdr(1), 0x03, 0x03), c.wlanMAC(24, mac))
+	case parser.DirRA:
+		return c.and(c.fcSet(0, 0x08), c.wlanMAC(4, mac))
+	case parser.DirTA:
+		return c.and(c.fcSet(0, 0x08), hasAddr2(), c.wlanMAC(10, mac))
+	}
+	return c.or(src(), dst())
+}
+
+// wlanMulticast is "multicast" on 802.11: the group bit of the
+// destination (wlanHost's).
+func (c *compiler) wlanMulticast() pred {
+	group := func(off uint32) pred { return c.cmp(c.wlanHdr(off).load(1), cmpSet, 0x01) }
+	p := c.or(c.and(c.not(c.fcSet(1, 0x01)), group(4)), c.and(c.fcSet(1, 0x01), group(16)))
+	p = c.or(c.and(c.not(c.fcSet(0, 0x08)), group(4)), c.and(c.fcSet(0, 0x08), p))
+	return c.and(c.not(c.fcSet(0, 0x04)), p)
+}
