@@ -229,7 +229,6 @@ func arcnetNetProto(c *compiler, et uint32) pred {
 	return p
 }
 
-
 // pppLink is the link layer in force after pppoes: DLT_PPP's, which has
 // no MAC addresses, no VLAN tags and no LLC, and carries MPLS (its
 // protocol field is where pppoes leaves offLinkType, and c.proto tests
