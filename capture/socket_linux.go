@@ -76,6 +76,9 @@ const (
 	arphrdSit      = 776
 	arphrdIPGRE    = 778
 	arphrdNone     = 0xfffe
+	// 802.11 in monitor mode, without and with a radiotap header.
+	arphrdIEEE80211         = 801
+	arphrdIEEE80211Radiotap = 803
 )
 
 // linkTypeOf maps a device's hardware type to the link type of the
@@ -87,6 +90,10 @@ func linkTypeOf(hatype uint16) (lt cbpf.LinkType, cooked bool) {
 		return cbpf.LinkEN10MB, false
 	case arphrdNone, arphrdRawIP, arphrdTunnel, arphrdTunnel6, arphrdSit, arphrdIPGRE:
 		return cbpf.LinkRaw, false
+	case arphrdIEEE80211:
+		return cbpf.LinkIEEE80211, false
+	case arphrdIEEE80211Radiotap:
+		return cbpf.LinkIEEE80211Radio, false
 	}
 	return cbpf.LinkLinuxSLL, true
 }

@@ -21,6 +21,12 @@ const (
 	LinkIPv4      LinkType = 228 // DLT_IPV4: raw IPv4
 	LinkIPv6      LinkType = 229 // DLT_IPV6: raw IPv6
 	LinkLinuxSLL2 LinkType = 276 // DLT_LINUX_SLL2: Linux cooked capture v2
+	// DLT_IEEE802_11: 802.11 frames, from the frame control field (a
+	// Wi-Fi interface in monitor mode without radio information).
+	LinkIEEE80211 LinkType = 105
+	// DLT_IEEE802_11_RADIO: 802.11 frames behind a radiotap header (a
+	// Wi-Fi interface in monitor mode).
+	LinkIEEE80211Radio LinkType = 127
 )
 
 // ErrUnknownLinkType is what ParseLinkType's errors match with errors.Is.

@@ -194,10 +194,7 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 	if e != nil {
 		p = c.expr(e)
 	}
-	if l.wlan && !keepConsts {
-		// (The refusal model sees the expression alone: libpcap computes
-		// the offsets in its first block's statements, which move no
-		// jump, or leaves the program unoptimized.)
+	if l.wlan {
 		hdr, payload := wlanUse(e)
 		c.wlanPayload = payload
 		if hdr {

@@ -202,12 +202,10 @@ const (
 	linkARCnetLinux cbpf.LinkType = 129
 	// DLT_MTP2_WITH_PHDR and DLT_MTP2: SS7 signal units, with and without
 	// a 4-byte pseudo-header.
-	linkMTP2PHdr cbpf.LinkType = 139
-	linkMTP2     cbpf.LinkType = 140
-	// DLT_IEEE802_11: 802.11 frames, from the frame control field;
-	// DLT_IEEE802_11_RADIO: the same after a radiotap header.
-	linkIEEE80211 cbpf.LinkType = 105
-	linkRadiotap  cbpf.LinkType = 127
+	linkMTP2PHdr  cbpf.LinkType = 139
+	linkMTP2      cbpf.LinkType = 140
+	linkIEEE80211               = cbpf.LinkIEEE80211
+	linkRadiotap                = cbpf.LinkIEEE80211Radio
 )
 
 // ARCnet protocol IDs for each Ethernet type, in the order libpcap tests
