@@ -58,6 +58,18 @@ func ipv6To(dst [16]byte) []byte {
 	return b
 }
 
+// wlanData builds an 802.11 data frame (From DS) with an LLC/SNAP header
+// of the Ethernet type et, then n bytes.
+func wlanData(et uint16, n int) []byte {
+	b := make([]byte, 24+8, 24+8+n)
+	b[0], b[1] = 0x08, 0x02
+	copy(b[24:], []byte{0xaa, 0xaa, 0x03, 0, 0, 0, byte(et >> 8), byte(et)})
+	return append(b, make([]byte, n)...)
+}
+
+// radiotap8 is a radiotap header with no fields: 8 bytes.
+func radiotap8() []byte { return []byte{0, 0, 8, 0, 0, 0, 0, 0} }
+
 // TestLibpcapMiscompiles runs filters that some libpcap version's
 // optimizer got wrong (the issue numbers are libpcap's) and checks that
 // bpfc's optimized programs keep exactly the packets the filter's meaning
@@ -120,6 +132,20 @@ func TestLibpcapMiscompiles(t *testing.T) {
 			[]pkt{{"43707, seq 43707<<16", frame(0x0800, ipv4Packet(6, 0, seqTCP(43707, 80, 43707<<16))), true},
 				{"43707, seq 0", frame(0x0800, ipv4Packet(6, 0, seqTCP(43707, 80, 0))), false},
 				{"43706, seq 43706<<16", frame(0x0800, ipv4Packet(6, 0, seqTCP(43706, 80, 43706<<16))), false}}},
+		// libpcap 1.10.3 allocates the scratch cells of the 802.11
+		// offsets when it first needs them, and may take one that the
+		// arithmetic before has used and freed: "len > 100 and ip"
+		// stores 100 where the payload's offset is, after the offset was
+		// computed, and reads the SNAP type at byte 106. tcpdump -r keeps
+		// no IPv4 frame longer than 100 bytes (and whatever has 0x0800
+		// at 106); on radiotap, the radiotap length is overwritten so.
+		{"802.11 offset cell reused (1.10.3)", "len > 100 and ip", cbpf.LinkIEEE80211,
+			[]pkt{{"ipv4 120", wlanData(0x0800, 92), true},
+				{"ipv4 60", wlanData(0x0800, 32), false},
+				{"ipv6 120", wlanData(0x86dd, 92), false}}},
+		{"radiotap length cell reused (1.10.3)", "len + 0 > 1 and wlan type data", cbpf.LinkIEEE80211Radio,
+			[]pkt{{"data", append(radiotap8(), wlanData(0x0800, 20)...), true},
+				{"beacon", append(radiotap8(), make([]byte, 40)...), false}}},
 		{"#1513 vlan offsets", "ether proto 0x8892 or (vlan and ether proto 0x8892)", cbpf.LinkEN10MB,
 			[]pkt{{"untagged", frame(0x8892, make([]byte, 40)), true},
 				{"tagged", vlanFrame(0x8892), true},
