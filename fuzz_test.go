@@ -31,6 +31,8 @@ var fuzzTargets = []struct {
 	{"IPV6 -s 96", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkIPv6), bpfc.WithSnaplen(96)}},
 	{"NULL -r", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkNull), bpfc.ForSavefile(binary.BigEndian)}},
 	{"LINUX_SLL --compact", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkLinuxSLL), bpfc.WithCompact(true)}},
+	{"IEEE802_11", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkIEEE80211)}},
+	{"IEEE802_11_RADIO -O", []bpfc.Option{bpfc.WithLinkType(cbpf.LinkIEEE80211Radio), bpfc.WithOptimize(false)}},
 }
 
 // fuzzResolver resolves every name, deterministically and without the

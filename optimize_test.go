@@ -28,7 +28,7 @@ func randomExpr(r *rand.Rand, d int) string { return randexpr.Expr(r, randexpr.P
 func TestOptimizerDifferential(t *testing.T) {
 	captures := map[cbpf.LinkType]string{
 		cbpf.LinkEN10MB: "en10mb", cbpf.LinkLinuxSLL: "linux_sll", cbpf.LinkNull: "null",
-		cbpf.LinkRaw: "raw", cbpf.LinkIPv6: "ipv6",
+		cbpf.LinkRaw: "raw", cbpf.LinkIPv6: "ipv6", cbpf.LinkIEEE80211Radio: "ieee802_11_radio",
 	}
 	type pkt struct {
 		data []byte

@@ -86,7 +86,11 @@ func wlanUse(e parser.Expr) (hdr, payload bool) {
 			arith(e.Y)
 		case *parser.Special:
 			switch e.Kind {
-			case parser.SpecialByte, parser.SpecialWLANType, parser.SpecialWLANDir:
+			case parser.SpecialByte, parser.SpecialWLANType, parser.SpecialWLANDir,
+				parser.SpecialInbound, parser.SpecialOutbound, parser.SpecialIfindex:
+				// (libpcap reads the Linux ancillary data relative to the
+				// link header, past the radiotap header: tcpdump -d shows
+				// "ldh [x + -4092]".)
 				hdr = true
 			case parser.SpecialBroadcast, parser.SpecialMulticast:
 				if e.Proto == parser.ProtoDefault || e.Proto == parser.ProtoLink {

@@ -16,7 +16,7 @@ func TestWlanUse(t *testing.T) {
 	}{
 		{"len > 100", false, false},
 		{"radio[0] = 0", false, false},
-		{"inbound", false, false},
+		{"inbound", true, false},
 		{"wlan type data", true, false},
 		{"wlan dir tods", true, false},
 		{"wlan ra 1:2:3:4:5:6", true, false},
