@@ -229,12 +229,6 @@ func (c *compiler) wlanHost(d parser.Dir, mac [6]byte) pred {
 		return c.or(c.not(typ), c.and(c.not(cts), c.not(ack)))
 	}
 	switch d {
-	case parser.DirSrc:
-		return src()
-	case parser.DirDst:
-		return dst()
-	case parser.DirSrcAndDst:
-		return c.and(src(), dst())
 	case parser.DirAddr1:
 		return c.wlanMAC(4, mac)
 	case parser.DirAddr2:
@@ -248,7 +242,7 @@ func (c *compiler) wlanHost(d parser.Dir, mac [6]byte) pred {
 	case parser.DirTA:
 		return c.and(c.fcSet(0, 0x08), hasAddr2(), c.wlanMAC(10, mac))
 	}
-	return c.or(src(), dst())
+	return c.dirPred(d, src, dst)
 }
 
 // wlanMulticast is "multicast" on 802.11: the group bit of the
