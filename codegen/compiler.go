@@ -199,14 +199,13 @@ func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 	*c = compiler{
 		link: l, snaplen: snaplen,
 		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload), offLinkHdr: abs(0),
-		proto: l.netProto, nlNoSnap: l.offNLNoSnap, nlpidFudge: l.nlpidFudge,
+		proto: l.netProto, nlNoSnap: l.offNLNoSnap, nlpidFudge: l.nlpidFudge, offNL: l.offNL,
 		tests: tests, ands: ands, ors: ors, nots: nots,
 	}
 	c.protoMemo = c.memoBuf[:0]
 	if l.wlan {
-		c.offLinkPayload = loc{cellWlanPayload, wlanSNAP}
+		c.offLinkPayload = loc{cellWlanPayload, l.offNL}
 		c.offLinkType = loc{cellWlanPayload, 6} // (the SNAP header's Ethernet type)
-		c.offNL = wlanSNAP
 		if l.radiotap {
 			c.offLinkHdr = loc{cellRadiotap, 0}
 		}

@@ -33,10 +33,6 @@ const (
 	wlanArithCells  = 11 // the cells left for arithmetic on 802.11 links
 )
 
-// wlanSNAP is how far the network header is past the LLC header on
-// 802.11: an LLC/SNAP header (libpcap's off_nl).
-const wlanSNAP = 8
-
 // wlanUse says which of the variable offsets e needs on an 802.11 link,
 // as libpcap's code generator decides it: the link header's (hdr) for
 // any test of the 802.11 header, the payload's for any test past it. It
@@ -167,24 +163,9 @@ func (c *compiler) wlanData() pred {
 	return c.and(c.not(c.fcSet(0, 0x04)), c.fcSet(0, 0x08))
 }
 
-// wlanNetProto is the protocol test of an 802.11 data frame: its 802.2
-// header's SAPs, or the Ethernet type of an LLC/SNAP header (libpcap
-// checks neither the SNAP header nor its OUI, but for AppleTalk's).
-func wlanNetProto(c *compiler, et uint32) pred {
-	llc := c.llcOff()
-	var p pred
-	switch {
-	case et == sapISO || et == sapNetBEUI:
-		p = c.loadEq(2, llc, et<<8|et)
-	case et == etherATalk:
-		p = c.snapTest(llc, etherATalk)
-	case et <= etherMTU:
-		p = c.loadEq(1, llc, et)
-	default:
-		p = c.loadEq(2, c.linkTypeOff(), et)
-	}
-	return c.and(c.wlanData(), p)
-}
+// wlanNetProto is the protocol test of an 802.11 data frame, whose
+// payload is an 802.2 frame (llcNetProto).
+func wlanNetProto(c *compiler, et uint32) pred { return c.and(c.wlanData(), llcNetProto(c, et)) }
 
 // wlanMAC is "the 6 bytes at off of the 802.11 header are mac", as
 // libpcap compares them: the last 4, then the first 2.

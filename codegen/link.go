@@ -46,6 +46,12 @@ type linkLayer struct {
 	// offsets may have been shifted by vlan/mpls/pppoes.
 	netProto func(c *compiler, et uint32) pred
 
+	// offNL is how far the network header is past the link payload's
+	// start (libpcap's off_nl): 8, past an LLC/SNAP header, on the links
+	// that carry 802.2 frames only (FDDI, Token Ring, 802.11), where
+	// offLinkPayload is the network header's offset and offLinkType the
+	// SNAP header's Ethernet type.
+	offNL uint32
 	// offNLNoSnap is where an 802.2 payload without SNAP starts, relative
 	// to the link payload (libpcap's off_nl_nosnap): 3 on Ethernet, past
 	// DSAP, SSAP and control.
@@ -145,13 +151,26 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		offLinkType: -1, offLinkPayload: 16,
 		netProto: slipNetProto,
 	},
+	// FDDI and Token Ring frames carry 802.2 LLC, SNAP or not, after a
+	// fixed header (FDDI's frame control byte, Token Ring's access and
+	// frame control bytes, then the addresses).
+	linkFDDI: {
+		lt: linkFDDI, name: "FDDI",
+		offLinkType: 13 + 6, offLinkPayload: 13 + 8, offNL: 8, offNLNoSnap: 3,
+		netProto: llcNetProto, macs: &macLayout{src: 7, dst: 1},
+	},
+	linkTokenRing: {
+		lt: linkTokenRing, name: "Token ring",
+		offLinkType: 14 + 6, offLinkPayload: 14 + 8, offNL: 8, offNLNoSnap: 3,
+		netProto: llcNetProto, macs: &macLayout{src: 8, dst: 2},
+	},
 	linkIEEE80211: {
 		lt: linkIEEE80211, name: "802.11",
-		netProto: wlanNetProto, offNLNoSnap: 3, wlan: true, vlan: true,
+		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, vlan: true,
 	},
 	linkRadiotap: {
 		lt: linkRadiotap, name: "802.11 plus radiotap header",
-		netProto: wlanNetProto, offNLNoSnap: 3, wlan: true, radiotap: true, vlan: true,
+		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, radiotap: true, vlan: true,
 	},
 	linkMTP2: {
 		lt: linkMTP2, name: "MTP2", offLinkType: -1,
@@ -202,8 +221,11 @@ const (
 	linkARCnetLinux cbpf.LinkType = 129
 	// DLT_MTP2_WITH_PHDR and DLT_MTP2: SS7 signal units, with and without
 	// a 4-byte pseudo-header.
-	linkMTP2PHdr  cbpf.LinkType = 139
-	linkMTP2      cbpf.LinkType = 140
+	linkMTP2PHdr cbpf.LinkType = 139
+	linkMTP2     cbpf.LinkType = 140
+	// DLT_FDDI and DLT_IEEE802 (Token Ring).
+	linkFDDI      cbpf.LinkType = 10
+	linkTokenRing cbpf.LinkType = 6
 	linkIEEE80211               = cbpf.LinkIEEE80211
 	linkRadiotap                = cbpf.LinkIEEE80211Radio
 )
@@ -291,6 +313,23 @@ func (c *compiler) snapTest(off loc, et uint32) pred {
 		hdr, tail = snapAppleOUI, 0x00070000|et
 	}
 	return c.and(c.loadEq(4, off.add(4), tail), c.loadEq(4, off, hdr))
+}
+
+// llcNetProto is the protocol test of a link whose payload is an 802.2
+// frame (FDDI, Token Ring, 802.11): its SAPs, or the Ethernet type of an
+// LLC/SNAP header. libpcap checks neither the SNAP header nor its OUI,
+// but for AppleTalk's.
+func llcNetProto(c *compiler, et uint32) pred {
+	llc := c.llcOff()
+	switch {
+	case et == sapISO || et == sapNetBEUI:
+		return c.loadEq(2, llc, et<<8|et)
+	case et == etherATalk:
+		return c.snapTest(llc, etherATalk)
+	case et <= etherMTU:
+		return c.loadEq(1, llc, et)
+	}
+	return c.loadEq(2, c.linkTypeOff(), et)
 }
 
 // le is "the size-byte field at off is at most k".
