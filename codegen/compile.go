@@ -88,6 +88,7 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		p, regrouped = regroup(p), true
 	}
 	g, raw, rejected, err := c.build(p, snap, opts)
+	built := p
 	// The refusal must be libpcap's: where the program keeps nothing, the
 	// expression is refused only if libpcap's optimizer would find it so
 	// on the expression as written ("ip and arp"; verdict.go); otherwise
@@ -107,16 +108,25 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 		switch {
 		case err2 == nil && !rejected2 && len(raw2) < len(raw):
 			g.release()
-			g, raw = g2, raw2
+			g, raw, built = g2, raw2, orig
 		case err2 == nil:
 			g2.release()
 		}
+	}
+	if err == nil && c.radiotapLen && readsCell(raw, cellRadiotap) {
+		// libpcap computes the radiotap length first, and its optimizer
+		// drops that code only where nothing reads it: "len < 3 or
+		// link[0] = 0" rejects a 2-byte packet, "ether[0:4] & 0 = 0"
+		// does not.
+		g.release()
+		built = c.and(c.wlanPrologue(true, false), built)
+		g, raw, _, err = c.build(built, snap, opts)
 	}
 	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRules(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
 		g.release()
-		g, raw, _, err = c.build(pSeq{genevePrologue(), p}, snap, opts)
+		g, raw, _, err = c.build(pSeq{genevePrologue(), built}, snap, opts)
 	}
 	if err != nil {
 		return nil, err
@@ -137,7 +147,27 @@ const maxRetried = 256
 // "rejects all packets", and its program makes every load, in the order
 // written. bpfc still optimizes such a program, but without regrouping,
 // and keeping every load that can fail (see optimizer.keepAll).
-func (c *compiler) asWritten() bool { return c.geneveUsed || c.protochainUsed || c.wlanPayload }
+func (c *compiler) asWritten() bool {
+	return c != nil && (c.unoptimized || c.geneveUsed || c.protochainUsed || c.wlanPayload)
+}
+
+// unoptimizedExpr reports whether e has geneve or protochain, whose
+// programs libpcap does not optimize.
+func unoptimizedExpr(e parser.Expr) bool {
+	switch e := e.(type) {
+	case *parser.Binary:
+		return unoptimizedExpr(e.X) || unoptimizedExpr(e.Y)
+	case *parser.Not:
+		return unoptimizedExpr(e.X)
+	case *parser.Paren:
+		return unoptimizedExpr(e.X)
+	case *parser.Protocol:
+		return e.Chain
+	case *parser.Special:
+		return e.Kind == parser.SpecialGeneve
+	}
+	return false
+}
 
 // build lowers p into blocks, optimizes them unless told not to, and
 // lays them out; rejected says that the optimized program rejects every
@@ -190,16 +220,21 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 	c.protochainDepth = opts.ProtochainDepth
 	c.nullBigEndian = opts.NullBigEndian
 	c.keepConsts = keepConsts
+	var hdr, payload bool
+	if l.wlan {
+		hdr, payload = wlanUse(e)
+		c.wlanPayload = payload
+		c.radiotapLen = l.radiotap && hdr && !payload
+	}
+	// (Known before lowering: where libpcap leaves the program as
+	// written, the generators keep the loads its optimizer would drop.)
+	c.unoptimized = c.wlanPayload || unoptimizedExpr(e)
 	var p pred = pTrue
 	if e != nil {
 		p = c.expr(e)
 	}
-	if l.wlan {
-		hdr, payload := wlanUse(e)
-		c.wlanPayload = payload
-		if hdr {
-			p = c.and(c.wlanPrologue(hdr, payload), p)
-		}
+	if payload {
+		p = c.and(c.wlanPrologue(hdr, payload), p)
 	}
 	return c, p
 }

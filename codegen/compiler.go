@@ -44,6 +44,14 @@ type compiler struct {
 	// offset, which libpcap then computes first and does not optimize
 	// (gen_wlan.go).
 	wlanPayload bool
+	// radiotapLen is set when the expression reads the 802.11 header
+	// behind a radiotap header but not its payload: the radiotap length
+	// is then computed first only if the optimized program reads it.
+	radiotapLen bool
+	// unoptimized is set, before lowering, when libpcap leaves the
+	// program as written (asWritten): the generators then keep the loads
+	// libpcap's optimizer would drop (a mask of 0, x & 0).
+	unoptimized bool
 
 	mplsDepth      int    // MPLS labels seen so far
 	mplsShift      uint32 // bytes of MPLS labels offLinkPayload is past the link payload (see llcOff)

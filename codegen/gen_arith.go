@@ -71,7 +71,7 @@ func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
 		out, err := g.emit(out, e.x)
 		return append(out, neg()), err
 	case aBin:
-		if k, ok := constValue(e); ok {
+		if k, ok := g.c.constOf(e); ok {
 			// libpcap's optimizer folds x&0, x*0, 0/y, ... to constants
 			// and drops their loads, so a packet too short for them is
 			// not rejected.
@@ -175,16 +175,16 @@ func (g *arithGen) emitLoad(out []stmt, e aLoad) ([]stmt, error) {
 // fold evaluates the constant parts of e, as libpcap's optimizer does.
 // A division or modulus by a constant zero is left alone (the parser
 // refuses those; at run time they reject the packet).
-func fold(e arith) arith {
+func (c *compiler) fold(e arith) arith {
 	switch e := e.(type) {
 	case aNeg:
-		x := fold(e.x)
+		x := c.fold(e.x)
 		if k, ok := x.(aConst); ok {
 			return aConst(-uint32(k))
 		}
 		return aNeg{x}
 	case aBin:
-		x, y := fold(e.x), fold(e.y)
+		x, y := c.fold(e.x), c.fold(e.y)
 		kx, okx := x.(aConst)
 		ky, oky := y.(aConst)
 		if okx && oky {
@@ -192,7 +192,7 @@ func fold(e arith) arith {
 				return aConst(v)
 			}
 		}
-		if k, ok := constValue(x); ok && k == 0 && alu.ZeroLeft(e.op) {
+		if k, ok := c.constOf(x); ok && k == 0 && alu.ZeroLeft(e.op) {
 			// libpcap's optimizer makes 0 of it, and drops y's loads
 			// (whose guards an operation does not keep: see guards);
 			// x's stay ("(ip[0] * 0) % y" tests IPv4).
@@ -209,7 +209,7 @@ func fold(e arith) arith {
 		}
 		return aBin{e.op, x, y}
 	case aLoad:
-		e.index = fold(e.index)
+		e.index = c.fold(e.index)
 		return e
 	}
 	return e
@@ -220,9 +220,9 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 	_, litX := x.(aConst)
 	_, litY := y.(aConst)
 	x0, y0 := x, y
-	x, y = fold(x), fold(y)
-	if kx, ok := constValue(x); ok {
-		if ky, ok := constValue(y); ok {
+	x, y = c.fold(x), c.fold(y)
+	if kx, ok := c.constOf(x); ok {
+		if ky, ok := c.constOf(y); ok {
 			if c.asLibpcap() {
 				// libpcap decides a relation of literals in its first
 				// loop's second round, one of constant arithmetic only in
@@ -330,6 +330,28 @@ func (c *compiler) load(layer Layer, p parser.Proto, index arith, size int) aLoa
 		guard = c.ip6NextHeader(protoICMPv6)
 	}
 	return aLoad{layer: layer, guard: guard, index: index, size: size}
+}
+
+// constOf is constValue, but where libpcap leaves the program as written
+// (asWritten) only for e without loads: its code then makes every load.
+func (c *compiler) constOf(e arith) (uint32, bool) {
+	if c.asWritten() && hasLoad(e) {
+		return 0, false
+	}
+	return constValue(e)
+}
+
+// hasLoad reports whether e loads from the packet.
+func hasLoad(e arith) bool {
+	switch e := e.(type) {
+	case aBin:
+		return hasLoad(e.x) || hasLoad(e.y)
+	case aNeg:
+		return hasLoad(e.x)
+	case aLoad:
+		return true
+	}
+	return false
 }
 
 // constValue returns the value of e when it does not depend on the

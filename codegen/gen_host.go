@@ -77,7 +77,7 @@ func (c *compiler) host6(d parser.Dir, addr, mask [16]byte) pred {
 			for i := 3; i >= 0; i-- {
 				a := binary.BigEndian.Uint32(addr[4*i:])
 				m := binary.BigEndian.Uint32(mask[4*i:])
-				if m == 0 {
+				if m == 0 && !c.asWritten() {
 					// libpcap's optimizer drops the always-true test and
 					// its load; keeping the load would reject packets too
 					// short for it.

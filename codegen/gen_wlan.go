@@ -3,6 +3,8 @@ package codegen
 import (
 	"encoding/binary"
 
+	"golang.org/x/net/bpf"
+
 	"github.com/bpfc/bpfc/parser"
 )
 
@@ -82,7 +84,10 @@ func wlanUse(e parser.Expr) (hdr, payload bool) {
 			arith(e.Y)
 		case *parser.Special:
 			switch e.Kind {
-			case parser.SpecialByte, parser.SpecialWLANType, parser.SpecialWLANDir,
+			case parser.SpecialByte:
+				// ("byte N & V" and "byte N | V" load nothing: see byteOp.)
+				hdr = hdr || e.ByteOp != '&' && e.ByteOp != '|'
+			case parser.SpecialWLANType, parser.SpecialWLANDir,
 				parser.SpecialInbound, parser.SpecialOutbound, parser.SpecialIfindex:
 				// (libpcap reads the Linux ancillary data relative to the
 				// link header, past the radiotap header: tcpdump -d shows
@@ -147,6 +152,16 @@ func (c *compiler) wlanPrologue(hdr, payload bool) pred {
 	qos := pSeq{[]stmt{ldMem(cellWlanPayload), aluK(aluADD, 2), st(cellWlanPayload)}, pad}
 	data := pIf{jset(0x04), pTrue, pIf{jset(0x80), qos, pad}}
 	return pSeq{code, pIf{jset(0x08), data, pTrue}}
+}
+
+// readsCell reports whether the program reads scratch cell k.
+func readsCell(raw []bpf.RawInstruction, k uint32) bool {
+	for _, r := range raw {
+		if (r.Op == clsLD|modeMEM || r.Op == clsLDX|modeMEM) && r.K == k {
+			return true
+		}
+	}
+	return false
 }
 
 // wlanHdr is where byte off of the 802.11 header is.

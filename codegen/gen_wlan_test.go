@@ -25,6 +25,7 @@ func TestWlanUse(t *testing.T) {
 		{"llc", true, false},
 		{"link[3] = 1", true, false},
 		{"byte 3 = 1", true, false},
+		{"byte 3 & 1", false, false},
 		{"llc s", true, true},
 		{"ip broadcast", true, true},
 		{"ip", true, true},

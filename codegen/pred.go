@@ -160,6 +160,10 @@ func (c *compiler) loadEq(size int, l loc, v uint32) pred {
 // loadMaskEq tests (field & mask) == v for the size-byte field at l.
 func (c *compiler) loadMaskEq(size int, l loc, mask, v uint32) pred {
 	if mask == 0 {
+		if c.asWritten() {
+			// (The load stays where libpcap's optimizer does not run.)
+			return c.cmp(append(l.load(size), aluK(aluAND, 0)), cmpEQ, v)
+		}
 		// Always (or never) true: libpcap's optimizer drops the load.
 		return pConst(v == 0)
 	}
