@@ -46,6 +46,11 @@ var captures = map[string]string{
 	"ieee802_11_radio.pcap": "IEEE802_11_RADIO",
 	"ppp.pcap":              "PPP",
 	"ppp_serial.pcap":       "PPP_SERIAL",
+	// synthetic, from go run ./internal/genllc -out testdata/pcaps
+	"ieee802_11_synth.pcap":       "IEEE802_11",
+	"ieee802_11_radio_synth.pcap": "IEEE802_11_RADIO",
+	"fddi_synth.pcap":             "FDDI",
+	"ieee802_synth.pcap":          "IEEE802",
 }
 
 func main() {
