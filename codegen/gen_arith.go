@@ -256,6 +256,14 @@ func (c *compiler) relation(op cmpOp, x, y arith) (pred, error) {
 			return nil, err
 		}
 		test = c.cmp(code, op, uint32(k))
+		if _, isLen := x.(aLen); isLen && litY && op != cmpEQ && op != cmpNE {
+			// libpcap's first round already compares the packet length
+			// itself with the literal ("jgt x" with X a known constant
+			// is "jgt #k"), as "less" and "greater" do: "len > 100 and
+			// less 100" is refused. (Its loads are indexed, and an
+			// equality is a subtraction until a later round.)
+			return test, nil
+		}
 	} else {
 		code, err = g.emit(nil, y)
 		if err != nil {

@@ -77,6 +77,18 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 		{"ether[12:2] = 0x800 and arp", false},
 		{"src port 1024 and (ip[6:2] & 0x1fff = 0 and icmp)", false},
 		{"ip[9] = 6 and ip[9] = 17", true},
+		// But a comparison of the length itself with a literal is one
+		// from libpcap's first round, as "less" and "greater" are; an
+		// equality, arithmetic or a folded constant are not (seen with
+		// tcpdump 4.99.3 on 2026-12-02).
+		{"len > 100 and less 100", true},
+		{"greater 100 and len < 100", true},
+		{"len > 60 and not (less 100 or len > 100)", true},
+		{"len = 100 and less 99", false},
+		{"len + 0 > 100 and less 100", false},
+		{"len > 1 + 99 and less 100", false},
+		{"len <= 100 and greater 101", false},
+		{"ether[0:4] & 3 = 4", false},
 		{"ip[0] & 1 = 1 and ip[0] & 1 = 0", true},
 		{"ip6[6] = 17 and ip6[6] = 6", true},
 		// A protocol's "(A & 1) == 1" is not a jset for libpcap, but
