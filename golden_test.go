@@ -27,9 +27,10 @@ var updateGaps = flag.Bool("update-gaps", false, "rewrite testdata/golden/known-
 const gapsHeader = `# Cases of testdata/golden where bpfc does not agree with libpcap 1.10.3:
 # bpfc does not copy these libpcap bugs (README, "Where bpfc differs from
 # libpcap on purpose"): on 802.11, geneve reads the payload's offset from a
-# scratch cell never written, and so does pppoes on radiotap for the
-# radiotap length; "len < 30 or ip" stores the relation's 30 in the cell
-# of the 802.11 payload's offset, which the ip test then reads.
+# scratch cell never written, and so does pppoes behind a radio header
+# (radiotap, AVS, Prism) for the header's length; "len < 30 or ip" stores
+# the relation's 30 in the cell of the 802.11 payload's offset, which the
+# ip test then reads.
 # Regenerate: go test -run TestGolden -update-gaps .
 `
 

@@ -83,6 +83,11 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if c.inlineRadio() && usesA(e) {
+		// (byte's & and | test what A holds: after libpcap's first
+		// block, the radio header's length.)
+		p = c.and(c.wlanPrologue(true, false), p)
+	}
 	orig, regrouped := p, false
 	if !opts.NoOptimize && !c.asWritten() && regroupNeeded(p) {
 		p, regrouped = regroup(p), true
@@ -113,15 +118,6 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 			g2.release()
 		}
 	}
-	if err == nil && c.radiotapLen && readsCell(raw, cellRadiotap) {
-		// libpcap computes the radiotap length first, and its optimizer
-		// drops that code only where nothing reads it: "len < 3 or
-		// link[0] = 0" rejects a 2-byte packet, "ether[0:4] & 0 = 0"
-		// does not.
-		g.release()
-		built = c.and(c.wlanPrologue(true, false), built)
-		g, raw, _, err = c.build(built, snap, opts)
-	}
 	if err == nil && c.geneveUsed && errors.Is(cbpf.ValidateRules(raw), cbpf.ErrScratchUninit) {
 		// A path reads geneve's offset cells without going through
 		// geneve ("geneve or ip"): start by zeroing them.
@@ -148,7 +144,7 @@ const maxRetried = 256
 // written. bpfc still optimizes such a program, but without regrouping,
 // and keeping every load that can fail (see optimizer.keepAll).
 func (c *compiler) asWritten() bool {
-	return c != nil && (c.unoptimized || c.geneveUsed || c.protochainUsed || c.wlanPayload)
+	return c != nil && (c.unoptimized || c.geneveUsed || c.protochainUsed)
 }
 
 // unoptimizedExpr reports whether e has geneve or protochain, whose
@@ -177,9 +173,17 @@ func unoptimizedExpr(e parser.Expr) bool {
 func (c *compiler) build(p pred, snap uint32, opts Options) (g *graph, raw []bpf.RawInstruction, rejected bool, err error) {
 	g = newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
+	if c.inlineRadio() {
+		g.inlineRadioLen(c.link.radio)
+	}
 	if !opts.NoOptimize {
 		entry = optimize(g, entry, c.asWritten(), c.constFirst)
 		rejected = isReject(entry)
+	}
+	if c.inlineRadio() {
+		entry = g.outlineRadioLen(entry, c.link.radio)
+	}
+	if !opts.NoOptimize {
 		if opts.Compact {
 			entry, _ = compact(g, entry)
 		}
@@ -224,16 +228,18 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 	if l.wlan {
 		hdr, payload = wlanUse(e)
 		c.wlanPayload = payload
-		c.radiotapLen = l.radiotap && hdr && !payload
+		c.radiotapLen = l.radio != radioNone && hdr && !payload
 	}
 	// (Known before lowering: where libpcap leaves the program as
 	// written, the generators keep the loads its optimizer would drop.)
-	c.unoptimized = c.wlanPayload || unoptimizedExpr(e)
+	c.unoptimized = c.wlanPayload || l.radio == radioPrism || unoptimizedExpr(e)
 	var p pred = pTrue
 	if e != nil {
 		p = c.expr(e)
 	}
-	if payload {
+	if payload || hdr && l.radio == radioPrism {
+		// (libpcap's first optimizer loop sees the radio header's length
+		// code in its first block, needed or not.)
 		p = c.and(c.wlanPrologue(hdr, payload), p)
 	}
 	return c, p
@@ -246,7 +252,11 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 func libpcapRejectsExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options) bool {
 	c, p := lowerExpr(e, l, snap, opts, true)
 	defer c.release()
-	return c.err == nil && libpcapRejects(p, snap)
+	var radio uint8
+	if c.inlineRadio() {
+		radio = l.radio
+	}
+	return c.err == nil && libpcapRejects(p, snap, radio)
 }
 
 // errorAt records a refusal at the position of n.
@@ -435,7 +445,7 @@ func (c *compiler) special(e *parser.Special) pred {
 	case parser.SpecialPPPoES:
 		p = c.pppoes(num())
 	case parser.SpecialWLANType, parser.SpecialWLANDir:
-		if !c.link.wlan {
+		if !c.inForce().wlan { // (after pppoes or geneve, PPP's or Ethernet's)
 			return c.errorAt(e, ErrRefused, "%s", linkOnly(e))
 		}
 		if e.Kind == parser.SpecialWLANType {
@@ -547,7 +557,7 @@ func (c *compiler) arithOf(a parser.Arith) (arith, error) {
 			return nil, err
 		}
 		layer, ok := loadLayer(a.Proto)
-		if a.Proto == parser.ProtoRadio && c.link.radiotap {
+		if a.Proto == parser.ProtoRadio && c.link.radio != radioNone && c.inForce() == c.link {
 			layer, ok = LayerRadio, true
 		}
 		if !ok {

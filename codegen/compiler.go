@@ -32,8 +32,8 @@ type compiler struct {
 	// nlNoSnap and nlpidFudge are libpcap's off_nl_nosnap and C-HDLC
 	// fudge byte in force: where an 802.2 payload without SNAP starts
 	// past offLinkPayload, and where the OSI NLPID is past it. pppoes
-	// makes both 0; geneve leaves them (libpcap reads the inner packet's
-	// NLPID at the outer link's offset).
+	// makes both 0; geneve leaves nlNoSnap (libpcap reads the inner
+	// packet's NLPID at the outer link's offset) and makes the fudge 0.
 	nlNoSnap, nlpidFudge uint32
 	// offNL is how far offLinkPayload, the network header, is past the
 	// link payload's start, its 802.2 header (libpcap's off_nl): 8 on
@@ -114,6 +114,15 @@ func (c *compiler) kept(p pred) pred {
 	return p
 }
 
+// isConst reports whether p is a constant, kept or not.
+func isConst(p pred) bool {
+	switch p.(type) {
+	case pConst, pKept:
+		return true
+	}
+	return false
+}
+
 // isFalse reports whether p is the constant false, kept or not.
 func isFalse(p pred) bool { return p == pFalse || p == pKept(false) }
 
@@ -122,6 +131,9 @@ func isFalse(p pred) bool { return p == pFalse || p == pKept(false) }
 // the heap (the free functions and, or, cmp ... of pred.go).
 func (c *compiler) and2(a, b pred) pred {
 	switch {
+	case b == pFalse && c.asWritten() && !isConst(a):
+		// (Where libpcap does not optimize, a's loads are made and may
+		// reject the packet before the constant is reached.)
 	case a == pFalse || b == pFalse:
 		return pFalse
 	case a == pTrue:
@@ -139,6 +151,8 @@ func (c *compiler) and2(a, b pred) pred {
 
 func (c *compiler) or2(a, b pred) pred {
 	switch {
+	case b == pTrue && c.asWritten() && !isConst(a):
+		// (As in and2.)
 	case a == pTrue || b == pTrue:
 		return pTrue
 	case a == pFalse:
@@ -214,7 +228,7 @@ func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 	if l.wlan {
 		c.offLinkPayload = loc{cellWlanPayload, l.offNL}
 		c.offLinkType = loc{cellWlanPayload, 6} // (the SNAP header's Ethernet type)
-		if l.radiotap {
+		if l.radio != radioNone {
 			c.offLinkHdr = loc{cellRadiotap, 0}
 		}
 	}

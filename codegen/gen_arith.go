@@ -54,10 +54,11 @@ type arithGen struct {
 	next uint32 // next free scratch cell
 }
 
-// errScratch is returned when an expression needs more scratch cells
-// than the 16 leave for arithmetic (limit).
+// errScratch is returned when an expression's arithmetic needs more
+// scratch cells than the link type leaves it (limit: 13 of the 16, 11 on
+// 802.11, whose offsets take two).
 func errScratch(limit int) error {
-	return fmt.Errorf("expression too complex: more than %d scratch cells needed", limit)
+	return fmt.Errorf("expression too complex: its arithmetic needs more than %d scratch cells", limit)
 }
 
 // emit appends code that leaves e's value in A; X is clobbered.

@@ -64,7 +64,9 @@ func (c *compiler) geneve(vni int64) pred {
 	c.offLinkHdr = loc{cellLinkHdr, 0}
 	c.offLinkType = loc{cellLinkType, 0}
 	c.offLinkPayload = loc{cellLinkPayload, 0}
-	c.mplsShift, c.offNL = 0, 0
+	// (libpcap reads the inner NLPID past the outer link's off_nl_nosnap,
+	// but without Cisco HDLC's fudge byte: the link type is Ethernet's.)
+	c.mplsShift, c.offNL, c.nlpidFudge = 0, 0, 0
 	if c.mplsDepth == 0 {
 		// (The inner frame's protocol is Ethernet's, length field and
 		// 802.2 header included: "geneve and stp" tests the type as a

@@ -102,8 +102,8 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 	switch l := c.inForce(); {
 	case l.wlan:
 		p = c.wlanData() // (libpcap's test: any data frame)
-	case l.offNL != 0:
-		p = pTrue // (FDDI and Token Ring carry nothing else)
+	case l.lt == linkFDDI || l.lt == linkTokenRing:
+		p = pTrue // (they carry nothing else)
 	case l.lt != cbpf.LinkEN10MB:
 		return c.fail(fmt.Errorf("'llc' not supported for %s", l.name))
 	default:

@@ -2,8 +2,7 @@ package codegen
 
 import (
 	"encoding/binary"
-
-	"golang.org/x/net/bpf"
+	"slices"
 
 	"github.com/bpfc/bpfc/parser"
 )
@@ -114,30 +113,29 @@ func wlanUse(e parser.Expr) (hdr, payload bool) {
 }
 
 // wlanPrologue is the code libpcap puts first in a program on an 802.11
-// link: the radiotap header's length into cellRadiotap (if hdr, on a
-// radiotap link), and the 802.11 payload's offset into cellWlanPayload
-// (if payload). It holds for every packet it does not reject for a load
-// out of bounds.
+// link: the length of the radio header before the 802.11 header into
+// cellRadiotap (if hdr, on a link that has one), and the 802.11 payload's
+// offset into cellWlanPayload (if payload). It holds for every packet it
+// does not reject for a load out of bounds.
 func (c *compiler) wlanPrologue(hdr, payload bool) pred {
-	var code []stmt
+	var p pred = pTrue
+	var code []stmt // (then X is where the 802.11 header starts)
 	switch {
-	case c.link.radiotap && hdr:
-		code = append(code, ldAbs(1, 3), aluK(aluLSH, 8), tax(), ldAbs(1, 2), aluX(aluOR), st(cellRadiotap))
-		if payload {
-			code = append(code, tax())
-		}
+	case c.link.radio != radioNone && hdr:
+		p = c.radioLen()
+		code = []stmt{ldxMem(cellRadiotap)}
 	case payload:
-		code = append(code, ldxImm(0))
+		code = []stmt{ldxImm(0)}
 	}
 	if !payload {
-		return pSeq{code, pTrue}
+		return p
 	}
 	// A data frame (type 2: bit 3 of the frame control's first byte set,
 	// bit 2 clear) has a QoS field if bit 7 is set (QoS subtypes).
 	code = append(code, txa(), aluK(aluADD, 24), st(cellWlanPayload), ldInd(1, 0))
 	jset := func(k uint32) pred { return &pTest{nil, clsJMP | jmpJSET | srcK, false, 0, k} }
 	var pad pred = pTrue
-	if c.link.radiotap {
+	if c.link.radio == radioRadiotap {
 		// Radiotap's Flags field, if its first presence word says it is
 		// there and no second word follows: at 8, or past the 8-byte TSFT
 		// at 16. Its DATAPAD bit rounds the 802.11 header up to a
@@ -151,15 +149,92 @@ func (c *compiler) wlanPrologue(hdr, payload bool) pred {
 	}
 	qos := pSeq{[]stmt{ldMem(cellWlanPayload), aluK(aluADD, 2), st(cellWlanPayload)}, pad}
 	data := pIf{jset(0x04), pTrue, pIf{jset(0x80), qos, pad}}
-	return pSeq{code, pIf{jset(0x08), data, pTrue}}
+	return c.and(p, pSeq{code, pIf{jset(0x08), data, pTrue}})
 }
 
-// readsCell reports whether the program reads scratch cell k.
-func readsCell(raw []bpf.RawInstruction, k uint32) bool {
-	for _, r := range raw {
-		if (r.Op == clsLD|modeMEM || r.Op == clsLDX|modeMEM) && r.K == k {
-			return true
+// The radio headers before an 802.11 header (linkLayer.radio).
+const (
+	radioNone     = iota
+	radioRadiotap // radiotap: a little-endian 16-bit length at 2
+	radioAVS      // AVS: a big-endian 32-bit length at 4
+	// Prism: 144 bytes, unless it is an AVS header (libpcap takes a
+	// first word of 0x80211xxx for AVS's cookie).
+	radioPrism
+)
+
+// radioLen stores the radio header's length into cellRadiotap, or where
+// it is computed where needed (inlineRadio) leaves it in A.
+func (c *compiler) radioLen() pred {
+	if c.inlineRadio() {
+		return pSeq{radioLenCode(c.link.radio), pTrue}
+	}
+	switch c.link.radio {
+	case radioAVS:
+		return pSeq{[]stmt{ldAbs(4, 4), st(cellRadiotap)}, pTrue}
+	case radioPrism:
+		avs := &pTest{nil, clsJMP | jmpJEQ | srcK, false, 0, 0x80211000}
+		return pSeq{[]stmt{ldAbs(4, 0), aluK(aluAND, 0xfffff000)},
+			pIf{avs, pSeq{[]stmt{ldAbs(4, 4), st(cellRadiotap)}, pTrue}, pSeq{[]stmt{ldImm(144), st(cellRadiotap)}, pTrue}}}
+	}
+	return pSeq{[]stmt{ldAbs(1, 3), aluK(aluLSH, 8), tax(), ldAbs(1, 2), aluX(aluOR), st(cellRadiotap)}, pTrue}
+}
+
+// inlineRadio reports whether the radio header's length is computed
+// where it is needed while the program is optimized, rather than once
+// into cellRadiotap: in an optimized program on radiotap or AVS, where
+// bpfc's optimizer then sees every access to the 802.11 header for the
+// value it is (its blocks read no scratch cell). outlineRadioLen then
+// computes it once, first, as libpcap does, where the optimized program
+// still needs it (and nowhere else: libpcap's optimizer drops that code
+// where nothing reads it, "ether[0:4] & 0 = 0" keeps a 2-byte packet).
+func (c *compiler) inlineRadio() bool {
+	return c.radiotapLen && !c.asWritten() && (c.link.radio == radioRadiotap || c.link.radio == radioAVS)
+}
+
+// radioLenCode is the code that leaves the radio header's length in A
+// (radiotap's or AVS's; Prism's has a branch).
+func radioLenCode(kind uint8) []stmt {
+	if kind == radioAVS {
+		return []stmt{ldAbs(4, 4)}
+	}
+	return []stmt{ldAbs(1, 3), aluK(aluLSH, 8), tax(), ldAbs(1, 2), aluX(aluOR)}
+}
+
+// inlineRadioLen replaces the loads of cellRadiotap in the graph's
+// blocks with the code that computes the radio header's length into X
+// (see compiler.inlineRadio); outlineRadioLen undoes it after the
+// optimizer, with the length computed once, first.
+func (g *graph) inlineRadioLen(kind uint8) {
+	x := append(radioLenCode(kind), tax())
+	for _, b := range g.blocks {
+		i := slices.Index(b.stmts, ldxMem(cellRadiotap))
+		if i < 0 {
+			continue
 		}
+		var out []stmt
+		for _, s := range b.stmts {
+			if s == ldxMem(cellRadiotap) {
+				out = append(out, x...)
+			} else {
+				out = append(out, s)
+			}
+		}
+		b.stmts = out
+	}
+}
+
+// usesA reports whether e has "byte N & V" or "byte N | V", whose tests
+// apply to what A holds.
+func usesA(e parser.Expr) bool {
+	switch e := e.(type) {
+	case *parser.Binary:
+		return usesA(e.X) || usesA(e.Y)
+	case *parser.Not:
+		return usesA(e.X)
+	case *parser.Paren:
+		return usesA(e.X)
+	case *parser.Special:
+		return e.Kind == parser.SpecialByte && (e.ByteOp == '&' || e.ByteOp == '|')
 	}
 	return false
 }
@@ -248,4 +323,54 @@ func (c *compiler) wlanMulticast() pred {
 	p := c.or(c.and(c.not(c.fcSet(1, 0x01)), group(4)), c.and(c.fcSet(1, 0x01), group(16)))
 	p = c.or(c.and(c.not(c.fcSet(0, 0x08)), group(4)), c.and(c.fcSet(0, 0x08), p))
 	return c.and(c.not(c.fcSet(0, 0x04)), p)
+}
+
+// outlineRadioLen replaces the code inlineRadioLen put in the blocks
+// from entry with a load of cellRadiotap, and if there was any, returns
+// a new entry that computes the length into it first.
+func (g *graph) outlineRadioLen(entry *block, kind uint8) *block {
+	x := append(radioLenCode(kind), tax())
+	found := false
+	var reach []*block // (from entry: the graph also holds blocks the optimizer left)
+	seen := map[*block]bool{entry: true}
+	for todo := []*block{entry}; len(todo) > 0; {
+		b := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		reach = append(reach, b)
+		if !b.ret {
+			for _, s := range [2]*block{b.jt, b.jf} {
+				if !seen[s] {
+					seen[s] = true
+					todo = append(todo, s)
+				}
+			}
+		}
+	}
+	for _, b := range reach {
+		if b.ret || len(b.stmts) < len(x) {
+			continue
+		}
+		var out []stmt
+		for i := 0; i < len(b.stmts); i++ {
+			if i+len(x) <= len(b.stmts) && slices.Equal(b.stmts[i:i+len(x)], x) {
+				if out == nil {
+					out = append([]stmt(nil), b.stmts[:i]...)
+				}
+				out = append(out, ldxMem(cellRadiotap))
+				i += len(x) - 1
+				continue
+			}
+			if out != nil {
+				out = append(out, b.stmts[i])
+			}
+		}
+		if out != nil {
+			b.stmts, found = out, true
+		}
+	}
+	if !found {
+		return entry
+	}
+	code := append(radioLenCode(kind), st(cellRadiotap))
+	return g.newJump(code, clsJMP|jmpJA, 0, entry, entry)
 }

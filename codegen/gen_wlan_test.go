@@ -108,6 +108,9 @@ func TestWlanOffsets(t *testing.T) {
 	qos := wlanFrame(0x88, 0x01, 0, 0x0800)
 	qosPad := wlanFrame(0x88, 0x01, 2, 0x0800) // 26 rounded up to 28
 	cat := func(a, b []byte) []byte { return append(append([]byte(nil), a...), b...) }
+	// (For the optimized program only: libpcap's -O program, and bpfc's,
+	// keep the loads its optimizer drops.)
+	optOnly := map[string]bool{"type data or not type data": true, "ether[0:4] & 0 = 0": true}
 	for _, c := range []struct {
 		lt   string
 		expr string
@@ -146,6 +149,20 @@ func TestWlanOffsets(t *testing.T) {
 			{"3 bytes", []byte{0, 0, 8}, false},
 			{"4 bytes", []byte{0, 0, 8, 0}, true},
 		}},
+		// A test of what A holds after the radiotap length's code.
+		{"IEEE802_11_RADIO", "byte 1 & 2 or not link broadcast", []pkt{
+			{"3 bytes", []byte{0, 0, 8}, false},
+			{"length 10, beacon", cat(radiotap(10, 0, 0), wlanFrame(0x80, 0, 0, 0)), true},
+			{"length 9, broadcast", cat(radiotap(9, 0, 0), []byte{0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), false},
+		}},
+		// Where libpcap's program keeps everything, no load of the
+		// radiotap length is left (its optimizer drops that code).
+		{"IEEE802_11_RADIO", "type data or not type data", []pkt{{"empty", nil, true}, {"2 bytes", []byte{0, 0}, true}}},
+		{"IEEE802_11_RADIO", "ether[0:4] & 0 = 0", []pkt{{"2 bytes", []byte{0, 0}, true}}},
+		// Where libpcap does not optimize, the loads a constant makes
+		// needless are made.
+		{"IEEE802_11", "ip and (ip[200] = 1 or 1 = 1)", []pkt{{"ipv4, 52 bytes", data, false}, {"ipv4, 250 bytes", append(append([]byte(nil), data...), make([]byte, 200)...), true}}},
+		{"IEEE802_11", "not ether[12] & 1 = 128", []pkt{{"12 bytes", make([]byte, 12), false}, {"13 bytes", make([]byte, 13), true}}},
 		{"IEEE802_11_RADIO", "wlan type mgt or ip", []pkt{
 			{"beacon, 7 bytes", []byte{0, 0, 4, 0, 0x80, 0, 0}, true},
 			{"data, 7 bytes", []byte{0, 0, 4, 0, 0x08, 0, 0}, false},
@@ -156,6 +173,9 @@ func TestWlanOffsets(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, opt := range []bool{true, false} {
+			if !opt && optOnly[c.expr] {
+				continue
+			}
 			raw := compileRaw(t, c.expr, Options{LinkType: lt, NoOptimize: !opt})
 			vm := vmOf(t, raw)
 			for _, p := range c.pkts {
@@ -194,8 +214,20 @@ func TestWlanRefusals(t *testing.T) {
 		{"geneve and llc", ""},
 		{"wlan addr4 1:2:3:4:5:6 and tcp", ""},
 		{"ether[0] & 3 = 4", ""}, // (libpcap's optimizer knows no bits: compiled)
+		// After pppoes and geneve the link type in force is PPP's or
+		// Ethernet's.
+		{"pppoes and type data", "802.11 link-layer types supported only on 802.11"},
+		{"geneve and type data", "802.11 link-layer types supported only on 802.11"},
+		{"pppoes and dir tods", "frame direction supported only with 802.11 headers"},
+		// Decided through the radio header's length (seen with tcpdump
+		// 4.99.3 on 2026-12-02).
+		{"link[0] = 1 and link[0] = 2", "expression rejects all packets"},
+		{"ether dst host 33:33:00:00:00:01 and ether broadcast", "expression rejects all packets"},
 	} {
-		for _, lt := range []cbpf.LinkType{linkIEEE80211, linkRadiotap} {
+		for _, lt := range []cbpf.LinkType{linkIEEE80211, linkRadiotap, linkAVS, linkPrism} {
+			if lt == linkPrism && strings.Contains(c.err, "rejects") {
+				continue // (libpcap does not optimize a Prism program)
+			}
 			_, err := compileErr(t, c.expr, Options{LinkType: lt})
 			switch {
 			case c.err == "" && err != nil:

@@ -425,10 +425,20 @@ func TestGeneveNLPID(t *testing.T) {
 	if got, err := compileErr(t, "geneve and isis", Options{LinkType: sll}); err != nil || !strings.Contains(fmt.Sprint(got), "{80 0 0 0} {21 0 1 131}") {
 		t.Errorf("geneve and isis on LINUX_SLL: %v (%v), want the NLPID loaded at [x + 0]", got, err)
 	}
-	// After pppoes, whose PPP has no 802.2 header, and on Ethernet, 3.
-	for expr, want := range map[string]string{"pppoes and geneve and isis": "{80 0 0 0} {21 0 1 131}", "geneve and isis": "{80 0 0 3} {21 0 1 131}"} {
-		if got, err := compileErr(t, expr, Options{LinkType: cbpf.LinkEN10MB}); err != nil || !strings.Contains(fmt.Sprint(got), want) {
-			t.Errorf("%s on EN10MB: %v (%v), want %s", expr, got, err, want)
+	// After pppoes, whose PPP has no 802.2 header, and on Ethernet, 3;
+	// on Cisco HDLC 0, without its fudge byte (libpcap's link type is
+	// then Ethernet's).
+	for _, c := range []struct {
+		lt         cbpf.LinkType
+		expr, want string
+	}{
+		{cbpf.LinkEN10MB, "pppoes and geneve and isis", "{80 0 0 0} {21 0 1 131}"},
+		{cbpf.LinkEN10MB, "geneve and isis", "{80 0 0 3} {21 0 1 131}"},
+		{linkCHDLC, "geneve and isis", "{80 0 0 0} {21 0 1 131}"},
+		{linkCHDLC, "geneve and clnp", "{80 0 0 0} {21 0 1 129}"},
+	} {
+		if got, err := compileErr(t, c.expr, Options{LinkType: c.lt}); err != nil || !strings.Contains(fmt.Sprint(got), c.want) {
+			t.Errorf("%s on %v: %v (%v), want %s", c.expr, c.lt, got, err, c.want)
 		}
 	}
 }

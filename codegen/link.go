@@ -63,9 +63,11 @@ type linkLayer struct {
 	// macs is set on links whose header carries 6-byte MAC addresses:
 	// the source and destination offsets.
 	macs *macLayout
-	// wlan is set on links that carry 802.11 headers; radiotap on those
-	// where a radiotap header (of variable length) comes first.
-	wlan, radiotap bool
+	// wlan is set on links that carry 802.11 headers; radio says which
+	// radio header (of variable length) comes first on those that have
+	// one: radiotap, AVS or Prism (radioRadiotap ...).
+	wlan  bool
+	radio uint8
 
 	// ss7 is set on MTP2 links, whose signal units start at ss7Base.
 	ss7     bool
@@ -170,7 +172,15 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 	},
 	linkRadiotap: {
 		lt: linkRadiotap, name: "802.11 plus radiotap header",
-		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, radiotap: true, vlan: true,
+		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, radio: radioRadiotap, vlan: true,
+	},
+	linkAVS: {
+		lt: linkAVS, name: "802.11 plus AVS radio information header",
+		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, radio: radioAVS, vlan: true,
+	},
+	linkPrism: {
+		lt: linkPrism, name: "802.11 plus Prism header",
+		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, radio: radioPrism, vlan: true,
 	},
 	linkMTP2: {
 		lt: linkMTP2, name: "MTP2", offLinkType: -1,
@@ -228,6 +238,10 @@ const (
 	linkTokenRing cbpf.LinkType = 6
 	linkIEEE80211               = cbpf.LinkIEEE80211
 	linkRadiotap                = cbpf.LinkIEEE80211Radio
+	// DLT_IEEE802_11_RADIO_AVS and DLT_PRISM_HEADER: 802.11 behind an
+	// AVS or a Prism header.
+	linkAVS   cbpf.LinkType = 163
+	linkPrism cbpf.LinkType = 119
 )
 
 // ARCnet protocol IDs for each Ethernet type, in the order libpcap tests

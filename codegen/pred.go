@@ -201,12 +201,12 @@ func (c *compiler) maskTest(code []stmt, mask, v uint32) pred {
 // is compiled).
 func (c *compiler) maskTestOf(code []stmt, mask, v uint32, rel bool) pred {
 	switch {
-	case v&^mask != 0 && c.asLibpcap():
-		// libpcap's optimizer knows no bits: "and #3; jeq #4" is a test
-		// whose outcome it does not know ("ether[0] & 3 = 4" is compiled).
-		return c.cmp(append(code, aluK(aluAND, mask)), cmpEQ, v)
 	case v&^mask != 0:
-		return pFalse
+		// libpcap's optimizer knows no bits: "and #3; jeq #4" is a test
+		// whose outcome it does not know ("ether[0] & 3 = 4" is compiled,
+		// and "not ether[12] & 1 = 128" rejects a 12-byte frame). bpfc's
+		// settles it, keeping the load.
+		return c.cmp(append(code, aluK(aluAND, mask)), cmpEQ, v)
 	case v == 0:
 		t := c.cmp(code, cmpSet, mask).(*pTest)
 		if rel {

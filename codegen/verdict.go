@@ -48,13 +48,18 @@ const maxVerdictBlocks = 2048
 // libpcapRejects reports whether libpcap's optimizer would refuse p as
 // "rejects all packets" (see above). It lowers p into a graph of its
 // own.
-func libpcapRejects(p pred, snap uint32) bool {
+func libpcapRejects(p pred, snap uint32, radio uint8) bool {
 	if k, ok := p.(pConst); ok {
 		return !bool(k)
 	}
 	g := newGraph(snap)
 	defer g.release()
 	entry := g.lower(p, g.accept, g.reject)
+	if radio != radioNone {
+		// (libpcap's loads through the radio header's length are the
+		// same value: see compiler.inlineRadio.)
+		g.inlineRadioLen(radio)
+	}
 	if entry.ret {
 		return isReject(entry)
 	}

@@ -43,6 +43,8 @@ const (
 	linkTypeIEEE80211      = 105
 	linkTypeIEEE80211Radio = 127
 	linkTypeFDDI           = 10
+	linkTypeAVS            = 163
+	linkTypePrism          = 119
 	linkTypeTokenRing      = 6
 	snaplen                = 262144
 )
@@ -78,6 +80,8 @@ func run(dir string) error {
 		{"ieee802_11_radio_synth.pcap", linkTypeIEEE80211Radio, radio},
 		{"fddi_synth.pcap", linkTypeFDDI, llcRecords(fddiHeader)},
 		{"ieee802_synth.pcap", linkTypeTokenRing, llcRecords(tokenRingHeader)},
+		{"ieee802_11_radio_avs_synth.pcap", linkTypeAVS, headerRecords(frames, avsHeaders(), 163)},
+		{"prism_header_synth.pcap", linkTypePrism, headerRecords(frames, prismHeaders(), 119)},
 	} {
 		path := filepath.Join(dir, f.name)
 		if err := writePcap(path, f.lt, f.recs); err != nil {
@@ -86,6 +90,66 @@ func run(dir string) error {
 		fmt.Printf("%s: %d packets\n", path, len(f.recs))
 	}
 	return nil
+}
+
+// avsHeader is an AVS radio header (big-endian): version 1 cookie
+// 0x80211001, its length, then length-8 bytes of fields.
+func avsHeader(cookie, length uint32, n int) []byte {
+	b := make([]byte, n)
+	binary.BigEndian.PutUint32(b, cookie)
+	if n >= 8 {
+		binary.BigEndian.PutUint32(b[4:], length)
+	}
+	for i := 8; i < n; i++ {
+		b[i] = byte(i * 7)
+	}
+	return b
+}
+
+// avsHeaders are AVS headers of the right length, and broken ones
+// (libpcap trusts the length field).
+func avsHeaders() [][]byte {
+	return [][]byte{
+		avsHeader(0x80211001, 64, 64), avsHeader(0x80211001, 64, 64), avsHeader(0x80211001, 64, 64),
+		avsHeader(0x80211001, 72, 72), avsHeader(0x80211001, 0, 64), avsHeader(0x80211001, 8, 64),
+		avsHeader(0x80211001, 1000, 64), avsHeader(0x80211001, 61, 64),
+	}
+}
+
+// prismHeaders are Prism headers (144 bytes, a little-endian message
+// code first), AVS headers in a Prism capture, which libpcap recognises
+// by their cookie (0x80211xxx), and broken ones.
+func prismHeaders() [][]byte {
+	prism := func(code uint32) []byte {
+		b := make([]byte, 144)
+		binary.LittleEndian.PutUint32(b, code)
+		binary.LittleEndian.PutUint32(b[4:], 144)
+		copy(b[8:], "wlan0")
+		return b
+	}
+	return [][]byte{
+		prism(0x44), prism(0x44), prism(0x41), prism(0x80211000),
+		avsHeader(0x80211001, 64, 64), avsHeader(0x80211001, 64, 64),
+		avsHeader(0x80211fff, 16, 16), avsHeader(0x80211001, 0, 64), avsHeader(0x80212001, 64, 64),
+	}
+}
+
+// headerRecords is the 802.11 frames behind the radio headers hdrs, in
+// turn, each also cut short (inside the header and inside the frame).
+func headerRecords(frames []frame, hdrs [][]byte, seed uint64) []record {
+	r := rng(seed)
+	var recs []record
+	for i, f := range frames {
+		h := hdrs[i%len(hdrs)]
+		p := cat(h, f.bytes())
+		lens := []int{0, 2, 3, 4, 7, 8, len(h) - 1, len(h), len(h) + 1, len(h) + 2, len(h) + 10, len(h) + 24, len(h) + 26, len(h) + 34}
+		n := 0
+		if i%3 == 1 {
+			n = 1
+		}
+		recs = truncated(recs, p, lens, f.rich && i%2 == 0, n, &r)
+	}
+	return dedup(recs)
 }
 
 // fddiHeader is an FDDI header: frame control (LLC, asynchronous), then

@@ -47,10 +47,12 @@ var captures = map[string]string{
 	"ppp.pcap":              "PPP",
 	"ppp_serial.pcap":       "PPP_SERIAL",
 	// synthetic, from go run ./internal/genllc -out testdata/pcaps
-	"ieee802_11_synth.pcap":       "IEEE802_11",
-	"ieee802_11_radio_synth.pcap": "IEEE802_11_RADIO",
-	"fddi_synth.pcap":             "FDDI",
-	"ieee802_synth.pcap":          "IEEE802",
+	"ieee802_11_synth.pcap":           "IEEE802_11",
+	"ieee802_11_radio_synth.pcap":     "IEEE802_11_RADIO",
+	"fddi_synth.pcap":                 "FDDI",
+	"ieee802_synth.pcap":              "IEEE802",
+	"ieee802_11_radio_avs_synth.pcap": "IEEE802_11_RADIO_AVS",
+	"prism_header_synth.pcap":         "PRISM_HEADER",
 }
 
 func main() {
