@@ -371,6 +371,68 @@ func (g *graph) outlineRadioLen(entry *block, kind uint8) *block {
 	if !found {
 		return entry
 	}
-	code := append(radioLenCode(kind), st(cellRadiotap))
-	return g.newJump(code, clsJMP|jmpJA, 0, entry, entry)
+	// (The first block computes the length into X too; a block every
+	// path into which leaves it there needs no reload.)
+	if !dropReloads(entry, ldxMem(cellRadiotap)) {
+		return g.newJump(append(radioLenCode(kind), tax()), clsJMP|jmpJA, 0, entry, entry)
+	}
+	return g.newJump(append(radioLenCode(kind), st(cellRadiotap), tax()), clsJMP|jmpJA, 0, entry, entry)
+}
+
+// dropReloads removes the statements reload (an ldx) of the blocks from
+// entry where X already holds what it loads on every path, as it does on
+// entry, and reports whether any is left.
+func dropReloads(entry *block, reload stmt) (left bool) {
+	// Blocks in an order where each comes after its predecessors.
+	var post []*block
+	seen := map[*block]bool{}
+	var walk func(b *block)
+	walk = func(b *block) {
+		seen[b] = true
+		if !b.ret {
+			for _, s := range [2]*block{b.jt, b.jf} {
+				if !seen[s] {
+					walk(s)
+				}
+			}
+		}
+		post = append(post, b)
+	}
+	walk(entry)
+	holdsIn := map[*block]bool{entry: true} // (absent: no predecessor seen yet)
+	for i := len(post) - 1; i >= 0; i-- {
+		b := post[i]
+		if b.ret {
+			continue
+		}
+		holds := holdsIn[b]
+		var out []stmt
+		for j, s := range b.stmts {
+			switch {
+			case s == reload && holds:
+				if out == nil {
+					out = append(make([]stmt, 0, len(b.stmts)-1), b.stmts[:j]...)
+				}
+				continue
+			case s == reload:
+				holds, left = true, true
+			case s.op&0x07 == clsLDX || s.op == clsMISC|miscTAX:
+				holds = false
+			}
+			if out != nil {
+				out = append(out, s)
+			}
+		}
+		if out != nil {
+			b.stmts = out
+		}
+		for _, t := range [2]*block{b.jt, b.jf} {
+			if h, ok := holdsIn[t]; ok {
+				holdsIn[t] = h && holds
+			} else {
+				holdsIn[t] = holds
+			}
+		}
+	}
+	return left
 }
