@@ -150,19 +150,31 @@ func (c *compiler) asWritten() bool {
 // unoptimizedExpr reports whether e has geneve or protochain, whose
 // programs libpcap does not optimize.
 func unoptimizedExpr(e parser.Expr) bool {
-	switch e := e.(type) {
+	return anyPrimitive(e, func(e parser.Expr) bool {
+		switch e := e.(type) {
+		case *parser.Protocol:
+			return e.Chain
+		case *parser.Special:
+			return e.Kind == parser.SpecialGeneve
+		}
+		return false
+	})
+}
+
+// anyPrimitive reports whether f holds for a primitive of e (a node
+// below its and, or, not and parentheses).
+func anyPrimitive(e parser.Expr, f func(parser.Expr) bool) bool {
+	switch x := e.(type) {
 	case *parser.Binary:
-		return unoptimizedExpr(e.X) || unoptimizedExpr(e.Y)
+		return anyPrimitive(x.X, f) || anyPrimitive(x.Y, f)
 	case *parser.Not:
-		return unoptimizedExpr(e.X)
+		return anyPrimitive(x.X, f)
 	case *parser.Paren:
-		return unoptimizedExpr(e.X)
-	case *parser.Protocol:
-		return e.Chain
-	case *parser.Special:
-		return e.Kind == parser.SpecialGeneve
+		return anyPrimitive(x.X, f)
+	case nil:
+		return false
 	}
-	return false
+	return f(e)
 }
 
 // build lowers p into blocks, optimizes them unless told not to, and

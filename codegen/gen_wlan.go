@@ -226,17 +226,10 @@ func (g *graph) inlineRadioLen(kind uint8) {
 // usesA reports whether e has "byte N & V" or "byte N | V", whose tests
 // apply to what A holds.
 func usesA(e parser.Expr) bool {
-	switch e := e.(type) {
-	case *parser.Binary:
-		return usesA(e.X) || usesA(e.Y)
-	case *parser.Not:
-		return usesA(e.X)
-	case *parser.Paren:
-		return usesA(e.X)
-	case *parser.Special:
-		return e.Kind == parser.SpecialByte && (e.ByteOp == '&' || e.ByteOp == '|')
-	}
-	return false
+	return anyPrimitive(e, func(e parser.Expr) bool {
+		b, ok := e.(*parser.Special)
+		return ok && b.Kind == parser.SpecialByte && (b.ByteOp == '&' || b.ByteOp == '|')
+	})
 }
 
 // wlanHdr is where byte off of the 802.11 header is.
