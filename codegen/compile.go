@@ -83,11 +83,6 @@ func Compile(e parser.Expr, opts Options) (*cbpf.Program, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	if c.inlineRadio() && usesA(e) {
-		// (byte's & and | test what A holds: after libpcap's first
-		// block, the radio header's length.)
-		p = c.and(c.wlanPrologue(true, false), p)
-	}
 	orig, regrouped := p, false
 	if !opts.NoOptimize && !c.asWritten() && regroupNeeded(p) {
 		p, regrouped = regroup(p), true
@@ -249,10 +244,15 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 	if e != nil {
 		p = c.expr(e)
 	}
-	if payload || hdr && l.radio == radioPrism {
-		// (libpcap's first optimizer loop sees the radio header's length
-		// code in its first block, needed or not.)
+	// (byte's & and | test what A holds: after libpcap's first block,
+	// the radio header's length.)
+	if payload || hdr && l.radio == radioPrism || c.inlineRadio() && usesA(e) {
 		p = c.and(c.wlanPrologue(hdr, payload), p)
+	}
+	if l.lt == linkPPI && c.inForce() == l {
+		// libpcap tests the PPI header's DLT before all (but not where
+		// pppoes or geneve changed the link type in force).
+		p = c.and(c.loadEq(4, abs(4), ppiDLT), p)
 	}
 	return c, p
 }
@@ -457,7 +457,7 @@ func (c *compiler) special(e *parser.Special) pred {
 	case parser.SpecialPPPoES:
 		p = c.pppoes(num())
 	case parser.SpecialWLANType, parser.SpecialWLANDir:
-		if !c.inForce().wlan { // (after pppoes or geneve, PPP's or Ethernet's)
+		if l := c.inForce(); !l.wlan || l.radio == radioPPI { // (after pppoes or geneve, PPP's or Ethernet's)
 			return c.errorAt(e, ErrRefused, "%s", linkOnly(e))
 		}
 		if e.Kind == parser.SpecialWLANType {
@@ -569,7 +569,7 @@ func (c *compiler) arithOf(a parser.Arith) (arith, error) {
 			return nil, err
 		}
 		layer, ok := loadLayer(a.Proto)
-		if a.Proto == parser.ProtoRadio && c.link.radio != radioNone && c.inForce() == c.link {
+		if a.Proto == parser.ProtoRadio && c.link.radio != radioNone && c.link.radio != radioPPI && c.inForce() == c.link {
 			layer, ok = LayerRadio, true
 		}
 		if !ok {

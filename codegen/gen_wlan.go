@@ -160,7 +160,12 @@ const (
 	// Prism: 144 bytes, unless it is an AVS header (libpcap takes a
 	// first word of 0x80211xxx for AVS's cookie).
 	radioPrism
+	radioPPI // PPI: a little-endian 16-bit length at 2
 )
+
+// ppiDLT is the PPI header's DLT field for 802.11 (105, little-endian),
+// which libpcap tests first in every program on DLT_PPI.
+const ppiDLT = 0x69000000
 
 // radioLen stores the radio header's length into cellRadiotap, or where
 // it is computed where needed (inlineRadio) leaves it in A.
@@ -188,7 +193,7 @@ func (c *compiler) radioLen() pred {
 // still needs it (and nowhere else: libpcap's optimizer drops that code
 // where nothing reads it, "ether[0:4] & 0 = 0" keeps a 2-byte packet).
 func (c *compiler) inlineRadio() bool {
-	return c.radiotapLen && !c.asWritten() && (c.link.radio == radioRadiotap || c.link.radio == radioAVS)
+	return c.radiotapLen && !c.asWritten() && c.link.radio != radioPrism
 }
 
 // radioLenCode is the code that leaves the radio header's length in A

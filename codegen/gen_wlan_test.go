@@ -90,6 +90,14 @@ func radiotap(n int, present uint32, flags byte) []byte {
 	return b
 }
 
+// ppi is a PPI header of length n (at least 8) for the DLT dlt.
+func ppi(n int, dlt uint32) []byte {
+	b := make([]byte, n)
+	b[2], b[3] = byte(n), byte(n>>8)
+	b[4], b[5], b[6], b[7] = byte(dlt), byte(dlt>>8), byte(dlt>>16), byte(dlt>>24)
+	return b
+}
+
 // TestWlanOffsets checks where the 802.11 payload is found, as libpcap
 // finds it: behind 24 bytes, 26 for QoS data, its offset from the
 // packet's start (radiotap header included) rounded up to 4 when
@@ -163,6 +171,17 @@ func TestWlanOffsets(t *testing.T) {
 		// needless are made.
 		{"IEEE802_11", "ip and (ip[200] = 1 or 1 = 1)", []pkt{{"ipv4, 52 bytes", data, false}, {"ipv4, 250 bytes", append(append([]byte(nil), data...), make([]byte, 200)...), true}}},
 		{"IEEE802_11", "not ether[12] & 1 = 128", []pkt{{"12 bytes", make([]byte, 12), false}, {"13 bytes", make([]byte, 13), true}}},
+		// PPI: libpcap tests the DLT field (802.11's) first, and its
+		// length, as radiotap's, is at 2.
+		{"PPI", "len > 4", []pkt{
+			{"802.11", cat(ppi(8, 105), data), true},
+			{"Ethernet", cat(ppi(8, 1), data), false},
+		}},
+		{"PPI", "ip", []pkt{
+			{"8-byte header", cat(ppi(8, 105), data), true},
+			{"12-byte header", cat(ppi(12, 105), data), true},
+			{"radiotap inside", cat(ppi(8, 127), data), false},
+		}},
 		{"IEEE802_11_RADIO", "wlan type mgt or ip", []pkt{
 			{"beacon, 7 bytes", []byte{0, 0, 4, 0, 0x80, 0, 0}, true},
 			{"data, 7 bytes", []byte{0, 0, 4, 0, 0x08, 0, 0}, false},

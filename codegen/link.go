@@ -182,6 +182,12 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		lt: linkPrism, name: "802.11 plus Prism header",
 		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, radio: radioPrism, vlan: true,
 	},
+	// PPI, taken for 802.11 (libpcap checks its DLT field, and has no
+	// type, subtype, dir, radio[] or vlan there).
+	linkPPI: {
+		lt: linkPPI, name: "Per-Packet Information",
+		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, radio: radioPPI,
+	},
 	linkMTP2: {
 		lt: linkMTP2, name: "MTP2", offLinkType: -1,
 		netProto: mtp2NetProto, ss7: true,
@@ -242,6 +248,7 @@ const (
 	// AVS or a Prism header.
 	linkAVS   cbpf.LinkType = 163
 	linkPrism cbpf.LinkType = 119
+	linkPPI   cbpf.LinkType = 192 // DLT_PPI: a PPI header, little-endian length at 2 and DLT at 4
 )
 
 // ARCnet protocol IDs for each Ethernet type, in the order libpcap tests

@@ -45,6 +45,7 @@ const (
 	linkTypeFDDI           = 10
 	linkTypeAVS            = 163
 	linkTypePrism          = 119
+	linkTypePPI            = 192
 	linkTypeTokenRing      = 6
 	snaplen                = 262144
 )
@@ -82,6 +83,7 @@ func run(dir string) error {
 		{"ieee802_synth.pcap", linkTypeTokenRing, llcRecords(tokenRingHeader)},
 		{"ieee802_11_radio_avs_synth.pcap", linkTypeAVS, headerRecords(frames, avsHeaders(), 163)},
 		{"prism_header_synth.pcap", linkTypePrism, headerRecords(frames, prismHeaders(), 119)},
+		{"ppi_synth.pcap", linkTypePPI, headerRecords(frames, ppiHeaders(), 192)},
 	} {
 		path := filepath.Join(dir, f.name)
 		if err := writePcap(path, f.lt, f.recs); err != nil {
@@ -131,6 +133,25 @@ func prismHeaders() [][]byte {
 		prism(0x44), prism(0x44), prism(0x41), prism(0x80211000),
 		avsHeader(0x80211001, 64, 64), avsHeader(0x80211001, 64, 64),
 		avsHeader(0x80211fff, 16, 16), avsHeader(0x80211001, 0, 64), avsHeader(0x80212001, 64, 64),
+	}
+}
+
+// ppiHeaders are PPI headers (little-endian: version, flags, length,
+// DLT) for 802.11, some with a field, and ones for other DLTs or with
+// broken lengths (libpcap trusts the length, and tests the DLT).
+func ppiHeaders() [][]byte {
+	ppi := func(length uint16, dlt uint32, n int) []byte {
+		b := make([]byte, n)
+		binary.LittleEndian.PutUint16(b[2:], length)
+		binary.LittleEndian.PutUint32(b[4:], dlt)
+		for i := 8; i < n; i++ {
+			b[i] = byte(i * 5)
+		}
+		return b
+	}
+	return [][]byte{
+		ppi(8, 105, 8), ppi(8, 105, 8), ppi(20, 105, 20), ppi(32, 105, 32),
+		ppi(8, 1, 8), ppi(8, 127, 8), ppi(0, 105, 8), ppi(4, 105, 8), ppi(2000, 105, 8),
 	}
 }
 

@@ -53,6 +53,7 @@ var captures = map[string]string{
 	"ieee802_synth.pcap":              "IEEE802",
 	"ieee802_11_radio_avs_synth.pcap": "IEEE802_11_RADIO_AVS",
 	"prism_header_synth.pcap":         "PRISM_HEADER",
+	"ppi_synth.pcap":                  "PPI",
 }
 
 func main() {
