@@ -2,8 +2,9 @@
 // payload is an 802.2 frame, for the golden differential tests:
 // ieee802_11_synth.pcap (LINKTYPE_IEEE802_11, 105),
 // ieee802_11_radio_synth.pcap (LINKTYPE_IEEE802_11_RADIO, 127),
-// fddi_synth.pcap (LINKTYPE_FDDI, 10) and ieee802_synth.pcap
-// (LINKTYPE_IEEE802_5, Token Ring, 6).
+// ieee802_11_radio_avs_synth.pcap (163), prism_header_synth.pcap (119),
+// ppi_synth.pcap (192), fddi_synth.pcap (LINKTYPE_FDDI, 10) and
+// ieee802_synth.pcap (LINKTYPE_IEEE802_5, Token Ring, 6).
 //
 //	go run ./internal/genllc -out testdata/pcaps
 //
