@@ -234,12 +234,11 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 	var hdr, payload bool
 	if l.wlan {
 		hdr, payload = wlanUse(e)
-		c.wlanPayload = payload
 		c.radiotapLen = l.radio != radioNone && hdr && !payload
 	}
 	// (Known before lowering: where libpcap leaves the program as
 	// written, the generators keep the loads its optimizer would drop.)
-	c.unoptimized = c.wlanPayload || l.radio == radioPrism || unoptimizedExpr(e)
+	c.unoptimized = payload || l.radio == radioPrism || unoptimizedExpr(e)
 	var p pred = pTrue
 	if e != nil {
 		p = c.expr(e)

@@ -40,13 +40,11 @@ type compiler struct {
 	// 802.11, behind an LLC/SNAP header, and 0 elsewhere, where the
 	// network header is the link payload.
 	offNL uint32
-	// wlanPayload is set when the expression uses the 802.11 payload's
-	// offset, which libpcap then computes first and does not optimize
-	// (gen_wlan.go).
-	wlanPayload bool
 	// radiotapLen is set when the expression reads the 802.11 header
-	// behind a radiotap header but not its payload: the radiotap length
-	// is then computed first only if the optimized program reads it.
+	// behind a radio header (radiotap, AVS, Prism, PPI) but not its
+	// payload: the header's length is then computed inline while the
+	// program is optimized, and once, first, where it still needs it
+	// (compiler.inlineRadio).
 	radiotapLen bool
 	// unoptimized is set, before lowering, when libpcap leaves the
 	// program as written (asWritten): the generators then keep the loads

@@ -329,22 +329,8 @@ func (c *compiler) wlanMulticast() pred {
 func (g *graph) outlineRadioLen(entry *block, kind uint8) *block {
 	x := append(radioLenCode(kind), tax())
 	found := false
-	var reach []*block // (from entry: the graph also holds blocks the optimizer left)
-	seen := map[*block]bool{entry: true}
-	for todo := []*block{entry}; len(todo) > 0; {
-		b := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
-		reach = append(reach, b)
-		if !b.ret {
-			for _, s := range [2]*block{b.jt, b.jf} {
-				if !seen[s] {
-					seen[s] = true
-					todo = append(todo, s)
-				}
-			}
-		}
-	}
-	for _, b := range reach {
+	post := postorder(entry) // (from entry: the graph also holds blocks the optimizer left)
+	for _, b := range post {
 		if b.ret || len(b.stmts) < len(x) {
 			continue
 		}
@@ -371,32 +357,17 @@ func (g *graph) outlineRadioLen(entry *block, kind uint8) *block {
 	}
 	// (The first block computes the length into X too; a block every
 	// path into which leaves it there needs no reload.)
-	if !dropReloads(entry, ldxMem(cellRadiotap)) {
+	if !dropReloads(post, ldxMem(cellRadiotap)) {
 		return g.newJump(append(radioLenCode(kind), tax()), clsJMP|jmpJA, 0, entry, entry)
 	}
 	return g.newJump(append(radioLenCode(kind), st(cellRadiotap), tax()), clsJMP|jmpJA, 0, entry, entry)
 }
 
-// dropReloads removes the statements reload (an ldx) of the blocks from
-// entry where X already holds what it loads on every path, as it does on
-// entry, and reports whether any is left.
-func dropReloads(entry *block, reload stmt) (left bool) {
-	// Blocks in an order where each comes after its predecessors.
-	var post []*block
-	seen := map[*block]bool{}
-	var walk func(b *block)
-	walk = func(b *block) {
-		seen[b] = true
-		if !b.ret {
-			for _, s := range [2]*block{b.jt, b.jf} {
-				if !seen[s] {
-					walk(s)
-				}
-			}
-		}
-		post = append(post, b)
-	}
-	walk(entry)
+// dropReloads removes the statements reload (an ldx) of the blocks post
+// (postorder, from the entry, last) where X already holds what it loads
+// on every path, as it does on entry, and reports whether any is left.
+func dropReloads(post []*block, reload stmt) (left bool) {
+	entry := post[len(post)-1]
 	holdsIn := map[*block]bool{entry: true} // (absent: no predecessor seen yet)
 	for i := len(post) - 1; i >= 0; i-- {
 		b := post[i]
@@ -433,4 +404,25 @@ func dropReloads(entry *block, reload stmt) (left bool) {
 		}
 	}
 	return left
+}
+
+// postorder is the blocks from entry, each after its successors (entry
+// last).
+func postorder(entry *block) []*block {
+	var post []*block
+	seen := map[*block]bool{}
+	var walk func(b *block)
+	walk = func(b *block) {
+		seen[b] = true
+		if !b.ret {
+			for _, s := range [2]*block{b.jt, b.jf} {
+				if !seen[s] {
+					walk(s)
+				}
+			}
+		}
+		post = append(post, b)
+	}
+	walk(entry)
+	return post
 }

@@ -31,13 +31,13 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/bpfc/bpfc/internal/testpcap"
 )
 
 const (
@@ -207,37 +207,14 @@ type record struct {
 // writePcap writes a classic little-endian pcap file, one microsecond
 // between packets from a fixed time.
 func writePcap(path string, linkType uint32, recs []record) error {
-	var buf bytes.Buffer
-	var h [24]byte
-	binary.LittleEndian.PutUint32(h[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(h[4:], 2)
-	binary.LittleEndian.PutUint16(h[6:], 4)
-	binary.LittleEndian.PutUint32(h[16:], snaplen)
-	binary.LittleEndian.PutUint32(h[20:], linkType)
-	buf.Write(h[:])
-	var rh [16]byte
+	buf := testpcap.AppendHeader(nil, linkType, snaplen)
 	for i, r := range recs {
 		if uint32(len(r.data)) > r.orig {
 			return fmt.Errorf("%s: packet %d: %d bytes captured of %d", path, i, len(r.data), r.orig)
 		}
-		binary.LittleEndian.PutUint32(rh[0:], 1_700_000_000)
-		binary.LittleEndian.PutUint32(rh[4:], uint32(i))
-		binary.LittleEndian.PutUint32(rh[8:], uint32(len(r.data)))
-		binary.LittleEndian.PutUint32(rh[12:], r.orig)
-		buf.Write(rh[:])
-		buf.Write(r.data)
+		buf = testpcap.AppendRecord(buf, 1_700_000_000, uint32(i), r.data, r.orig)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	w.Write(buf.Bytes())
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return os.WriteFile(path, buf, 0o644)
 }
 
 // rng is SplitMix64: a fixed generator, so the output never depends on

@@ -59,23 +59,13 @@ func run(in, out string, n int) error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	var h [24]byte
-	binary.LittleEndian.PutUint32(h[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(h[4:], 2)
-	binary.LittleEndian.PutUint16(h[6:], 4)
-	binary.LittleEndian.PutUint32(h[16:], snaplen)
-	binary.LittleEndian.PutUint32(h[20:], linkType)
-	w.Write(h[:])
-	var rh [16]byte
+	w.Write(testpcap.AppendHeader(nil, linkType, snaplen))
+	var buf []byte
 	for i := range n {
 		r := recs[i%len(recs)]
 		// One microsecond apart, so timestamps increase.
-		binary.LittleEndian.PutUint32(rh[0:], uint32(1_700_000_000+i/1_000_000))
-		binary.LittleEndian.PutUint32(rh[4:], uint32(i%1_000_000))
-		binary.LittleEndian.PutUint32(rh[8:], uint32(len(r.data)))
-		binary.LittleEndian.PutUint32(rh[12:], r.orig)
-		w.Write(rh[:])
-		w.Write(r.data)
+		buf = testpcap.AppendRecord(buf[:0], uint32(1_700_000_000+i/1_000_000), uint32(i%1_000_000), r.data, r.orig)
+		w.Write(buf)
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()

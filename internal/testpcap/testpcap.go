@@ -55,3 +55,26 @@ func Read(path string) (*File, error) {
 	}
 	return f, nil
 }
+
+// AppendHeader appends a classic little-endian pcap file header (version
+// 2.4, microsecond stamps) to b.
+func AppendHeader(b []byte, linkType, snaplen uint32) []byte {
+	var h [24]byte
+	binary.LittleEndian.PutUint32(h[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(h[4:], 2)
+	binary.LittleEndian.PutUint16(h[6:], 4)
+	binary.LittleEndian.PutUint32(h[16:], snaplen)
+	binary.LittleEndian.PutUint32(h[20:], linkType)
+	return append(b, h[:]...)
+}
+
+// AppendRecord appends a record of a little-endian pcap file to b: its
+// timestamp, the captured bytes and the length on the wire.
+func AppendRecord(b []byte, sec, usec uint32, data []byte, orig uint32) []byte {
+	var h [16]byte
+	binary.LittleEndian.PutUint32(h[0:], sec)
+	binary.LittleEndian.PutUint32(h[4:], usec)
+	binary.LittleEndian.PutUint32(h[8:], uint32(len(data)))
+	binary.LittleEndian.PutUint32(h[12:], orig)
+	return append(append(b, h[:]...), data...)
+}
