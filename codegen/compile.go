@@ -507,6 +507,9 @@ func linkOnly(e *parser.Special) string {
 	case parser.SpecialATMType, parser.SpecialATMField:
 		return "'" + e.Str + "' supported only on raw ATM"
 	case parser.SpecialMTP2Type:
+		if strings.HasPrefix(e.Str, "h") {
+			return "'" + e.Str + "' supported only on MTP2_HSL"
+		}
 		return "'" + e.Str + "' supported only on MTP2"
 	case parser.SpecialMTP3Field:
 		return "'" + strings.TrimPrefix(e.Str, "h") + "' supported only on SS7"

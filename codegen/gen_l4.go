@@ -35,14 +35,16 @@ func (c *compiler) portRangeOf(protos []uint32, d parser.Dir, lo, hi uint16) pre
 	}
 	v4 := func(off uint32, op cmpOp, v uint32) pred { return c.ipv4L4(2, off, op, v) }
 
+	// The network protocol is tested once, before the transport ones, as
+	// libpcap writes it (which its unoptimized programs show).
 	var p6, p4 pred = pFalse, pFalse
 	for _, pr := range protos {
-		p6 = c.or(p6, c.and(c.ip6NextHeader(pr), c.dirPred(d,
+		p6 = c.or(p6, c.and(c.loadEq(1, c.nl(ipv6NH), pr), c.dirPred(d,
 			func() pred { return in(v6, 0) }, func() pred { return in(v6, 2) })))
 	}
 	for _, pr := range protos {
-		p4 = c.or(p4, c.and(c.ipProto(pr), c.notFragment(), c.dirPred(d,
+		p4 = c.or(p4, c.and(c.loadEq(1, c.nl(ipv4Proto), pr), c.notFragment(), c.dirPred(d,
 			func() pred { return in(v4, 0) }, func() pred { return in(v4, 2) })))
 	}
-	return c.or(p6, p4)
+	return c.or(c.and(c.netProto(etherIPv6), p6), c.and(c.netProto(etherIP), p4))
 }

@@ -12,11 +12,8 @@ import (
 // "h" forms are for high-speed links (Q.703 Annex A), whose length
 // indicator is 9 bits and whose fields sit 3 bytes further.
 
-// errMTP2Proto is libpcap's refusal of a network-protocol test on MTP2.
-var errMTP2Proto = errors.New("MTP2 link-layer type filtering not implemented")
-
 // mtp2NetProto refuses every network protocol, as libpcap does.
-func mtp2NetProto(c *compiler, _ uint32) pred { return c.fail(errMTP2Proto) }
+var mtp2NetProto = noNetProto("MTP2")
 
 // mtp2Type is fisu, lssu, msu (and the h forms).
 func (c *compiler) mtp2Type(name string) pred {

@@ -189,11 +189,11 @@ var linkLayers = map[cbpf.LinkType]*linkLayer{
 		netProto: wlanNetProto, offNL: 8, offNLNoSnap: 3, wlan: true, radio: radioPPI,
 	},
 	linkMTP2: {
-		lt: linkMTP2, name: "MTP2", offLinkType: -1,
+		lt: linkMTP2, name: "SS7 MTP2", offLinkType: -1,
 		netProto: mtp2NetProto, ss7: true,
 	},
 	linkMTP2PHdr: {
-		lt: linkMTP2PHdr, name: "MTP2 with pseudo-header", offLinkType: -1,
+		lt: linkMTP2PHdr, name: "SS7 MTP2 with Pseudo-header", offLinkType: -1,
 		netProto: mtp2NetProto, ss7: true, ss7Base: 4,
 	},
 	linkARCnetLinux: {
@@ -311,7 +311,10 @@ func lookupLink(lt cbpf.LinkType) (*linkLayer, error) {
 	if l, ok := linkLayers[lt]; ok {
 		return l, nil
 	}
-	return nil, fmt.Errorf("link type %v is not supported yet", lt)
+	if notYet[lt] {
+		return nil, fmt.Errorf("link type %v is not supported yet", lt)
+	}
+	return nil, fmt.Errorf("unknown data link type %d (min %d, max %d)", lt, dltMatchingMin, dltMatchingMax)
 }
 
 // LLC SAPs and SNAP values libpcap knows about.

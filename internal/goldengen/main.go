@@ -54,13 +54,40 @@ var captures = map[string]string{
 	"ieee802_11_radio_avs_synth.pcap": "IEEE802_11_RADIO_AVS",
 	"prism_header_synth.pcap":         "PRISM_HEADER",
 	"ppi_synth.pcap":                  "PPI",
+	// link types libpcap filters the headers of only (from the corpus)
+	"dbus.pcap":                 "DBUS",
+	"dsa_tag_brcm.pcap":         "DSA_TAG_BRCM",
+	"dsa_tag_brcm_prepend.pcap": "DSA_TAG_BRCM_PREPEND",
+	"dsa_tag_edsa.pcap":         "DSA_TAG_EDSA",
+	"ieee802_15_4.pcap":         "IEEE802_15_4",
+	"ipoib.pcap":                "IPOIB",
+	"mfr.pcap":                  "MFR",
+	"pktap.pcap":                "PKTAP",
+	"vsock.pcap":                "VSOCK",
+	"149.pcap":                  "149",
 }
 
 func main() {
 	corpus := flag.String("corpus", "../shared/corpus", "the shared corpus folder (filters.tsv, apply.tsv)")
 	pcaps := flag.String("pcaps", "testdata/pcaps", "folder of the captures")
 	out := flag.String("out", "testdata/golden", "output folder")
+	only := flag.String("only", "", "comma-separated captures to regenerate (default: all)")
 	flag.Parse()
+	if *only != "" {
+		keep := map[string]bool{}
+		for _, n := range strings.Split(*only, ",") {
+			if _, ok := captures[n]; !ok {
+				fmt.Fprintf(os.Stderr, "goldengen: unknown capture %q\n", n)
+				os.Exit(2)
+			}
+			keep[n] = true
+		}
+		for n := range captures {
+			if !keep[n] {
+				delete(captures, n)
+			}
+		}
+	}
 	if err := run(*corpus, *pcaps, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "goldengen:", err)
 		os.Exit(1)
