@@ -218,7 +218,7 @@ func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 	tests, ands, ors, nots := c.tests, c.ands, c.ors, c.nots
 	*c = compiler{
 		link: l, snaplen: snaplen,
-		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload), offLinkHdr: abs(0),
+		offLinkType: abs(uint32(l.offLinkType)), offLinkPayload: abs(l.offLinkPayload), offLinkHdr: abs(l.offLinkHdr),
 		proto: l.netProto, nlNoSnap: l.offNLNoSnap, nlpidFudge: l.nlpidFudge, offNL: l.offNL,
 		tests: tests, ands: ands, ors: ors, nots: nots,
 	}

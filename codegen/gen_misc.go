@@ -102,7 +102,7 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 	switch l := c.inForce(); {
 	case l.wlan:
 		p = c.wlanData() // (libpcap's test: any data frame)
-	case l.lt == linkFDDI || l.lt == linkTokenRing:
+	case l.lt == linkFDDI || l.lt == linkTokenRing || l.lt == linkATMRFC1483:
 		p = pTrue // (they carry nothing else)
 	case l.lt != cbpf.LinkEN10MB:
 		return c.fail(fmt.Errorf("'llc' not supported for %s", l.name))
@@ -207,6 +207,12 @@ func (c *compiler) direction(out bool) pred {
 		p = c.loadEq(2, abs(0), packetOutgoing)
 	case l.lt == cbpf.LinkLinuxSLL2:
 		p = c.loadEq(1, abs(10), packetOutgoing)
+	case l.lt == linkIPNet:
+		// ipnet's 2-byte direction field: 1 outbound, 2 inbound.
+		if out {
+			return c.loadEq(2, abs(2), 1)
+		}
+		return c.loadEq(2, abs(2), 2)
 	case l.lt == linkSLIP:
 		// The SLIP header's direction byte: 0 is inbound; libpcap 1.10
 		// takes anything else as outbound. libpcap makes the test a

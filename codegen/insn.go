@@ -58,6 +58,19 @@ const (
 	miscTXA = 0x80
 )
 
+// absOff is the offset of an absolute load at off: off itself, but for
+// the last 16 values, which only a header a link type lacks gives
+// (offUnset: libpcap loads "ip[0]" from 0xfffffffe there). No packet
+// has a byte there, but the kernel takes such an offset for ancillary
+// data and refuses the program, so bpfc loads from 0x7fffffff instead,
+// which no packet has either.
+func absOff(off uint32) uint32 {
+	if off >= 0xfffffff0 {
+		return 0x7fffffff
+	}
+	return off
+}
+
 // skfAdOff is SKF_AD_OFF: absolute loads at this offset and above read
 // Linux ancillary data instead of the packet.
 const skfAdOff = 0xfffff000
@@ -82,14 +95,16 @@ func (s stmt) raw() bpf.RawInstruction { return bpf.RawInstruction{Op: s.op, K: 
 
 // Statement constructors.
 
-func ldAbs(size int, off uint32) stmt { return stmt{clsLD | sizeCode(size) | modeABS, off} }
+func ldAbs(size int, off uint32) stmt {
+	return stmt{clsLD | sizeCode(size) | modeABS, absOff(off)}
+}
 func ldInd(size int, off uint32) stmt { return stmt{clsLD | sizeCode(size) | modeIND, off} }
 func ldImm(k uint32) stmt             { return stmt{clsLD | modeIMM, k} }
 func ldLen() stmt                     { return stmt{clsLD | szW | modeLEN, 0} }
 func ldMem(i uint32) stmt             { return stmt{clsLD | modeMEM, i} }
 func ldxImm(k uint32) stmt            { return stmt{clsLDX | modeIMM, k} }
 func ldxMem(i uint32) stmt            { return stmt{clsLDX | modeMEM, i} }
-func ldxMSH(off uint32) stmt          { return stmt{clsLDX | szB | modeMSH, off} }
+func ldxMSH(off uint32) stmt          { return stmt{clsLDX | szB | modeMSH, absOff(off)} }
 func st(i uint32) stmt                { return stmt{clsST, i} }
 func stx(i uint32) stmt               { return stmt{clsSTX, i} }
 func aluK(op uint16, k uint32) stmt   { return stmt{clsALU | op | srcK, k} }

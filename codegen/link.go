@@ -40,6 +40,9 @@ type linkLayer struct {
 	offLinkType int32
 	// offLinkPayload is where the network-layer header starts.
 	offLinkPayload uint32
+	// offLinkHdr is where the link header starts (link[0]): past a
+	// pseudo-header of fixed length, such as netANALYZER's.
+	offLinkHdr uint32
 
 	// netProto returns the pred "the network-layer protocol is et" (an
 	// Ethernet type, or an LLC SAP when et <= 1500), for a compiler whose

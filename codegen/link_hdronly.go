@@ -126,12 +126,10 @@ func noNetProto(name string) func(c *compiler, et uint32) pred {
 // notYet are the link types libpcap filters past their headers that bpfc
 // does not support yet.
 var notYet = map[cbpf.LinkType]bool{
-	7: true, 11: true, 15: true, 19: true, 99: true, 107: true, 109: true, 114: true,
-	117: true, 122: true, 123: true, 130: true, 131: true, 132: true, 133: true,
-	134: true, 135: true, 136: true, 137: true, 138: true, 164: true, 165: true,
+	107: true, 117: true, 122: true, 123: true, 130: true, 131: true, 132: true, 133: true,
+	134: true, 135: true, 136: true, 137: true, 164: true,
 	167: true, 168: true, 178: true, 179: true, 180: true, 181: true, 183: true,
-	194: true, 200: true, 226: true, 232: true, 233: true, 234: true, 238: true,
-	240: true, 241: true,
+	194: true, 200: true, 232: true, 233: true, 234: true, 238: true,
 }
 
 // The range of DLT values libpcap assigns new link types in

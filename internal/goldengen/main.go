@@ -65,6 +65,7 @@ var captures = map[string]string{
 	"pktap.pcap":                "PKTAP",
 	"vsock.pcap":                "VSOCK",
 	"149.pcap":                  "149",
+	"ipnet.pcap":                "IPNET",
 }
 
 func main() {

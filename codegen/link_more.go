@@ -1,0 +1,80 @@
+package codegen
+
+import (
+	"github.com/bpfc/bpfc/cbpf"
+)
+
+// More link types: those whose headers are variations on the ones of
+// link.go (an Ethernet frame behind a pseudo-header, an Ethernet type or
+// an address family at another offset, 802.2 at the start), as libpcap
+// 1.10.3 filters them. Their offsets were read from tcpdump -d -y's
+// programs; TestLinkBattery holds them to libpcap's.
+const (
+	linkARCnet       cbpf.LinkType = 7   // DLT_ARCNET: BSD's ARCnet header (addresses, protocol ID at 2)
+	linkATMRFC1483   cbpf.LinkType = 11  // DLT_ATM_RFC1483: 802.2 LLC/SNAP from the first byte
+	linkSLIPBSDOS    cbpf.LinkType = 15  // DLT_SLIP_BSDOS: a 24-byte header
+	linkATMCLIP      cbpf.LinkType = 19  // DLT_ATM_CLIP: Linux CLIP, LLC/SNAP from the first byte
+	linkSymantec     cbpf.LinkType = 99  // DLT_SYMANTEC_FIREWALL: an Ethernet type at 6, the payload at 44
+	linkENC          cbpf.LinkType = 109 // DLT_ENC: OpenBSD's IPsec header, a BSD address family first
+	linkLocalTalk    cbpf.LinkType = 114 // DLT_LTALK: AppleTalk only
+	linkAppleIP1394  cbpf.LinkType = 138 // DLT_APPLE_IP_OVER_IEEE1394: an Ethernet type at 16
+	linkBACnet       cbpf.LinkType = 165 // DLT_BACNET_MS_TP: a preamble, nothing past it
+	linkIPNet        cbpf.LinkType = 226 // DLT_IPNET: Solaris ipnet, an address family at 1
+	linkNetAnalyzer  cbpf.LinkType = 240 // DLT_NETANALYZER: Ethernet behind a 4-byte header
+	linkNetAnalyzerT cbpf.LinkType = 241 // DLT_NETANALYZER_TRANSPARENT: and its preamble and SFD, 12 bytes
+)
+
+// offUnset is libpcap's offset of a header a link type does not have:
+// OFFSET_NOT_SET (-1) plus the network layer's own -1 (libpcap 1.10
+// keeps the sum, so that "ip[0]" reads 0xfffffffe, which no packet has,
+// and "ip[len]" reads len - 2).
+const offUnset = 0xfffffffe
+
+var moreLinks = []*linkLayer{
+	{lt: linkARCnet, offLinkType: 2, offLinkPayload: 6, netProto: arcnetNetProto, arcnet: &macLayout{src: 0, dst: 1}},
+	{lt: linkATMRFC1483, offLinkType: 6, offLinkPayload: 8, offNL: 8, offNLNoSnap: 3, netProto: llcNetProto},
+	{lt: linkATMCLIP, offLinkType: 6, offLinkPayload: 8, offNL: 8, offNLNoSnap: 3, netProto: llcNetProto},
+	{lt: linkSLIPBSDOS, offLinkType: -1, offLinkPayload: 24, netProto: slipNetProto},
+	{lt: linkSymantec, offLinkType: 6, offLinkPayload: 44, netProto: sll2NetProto},
+	{lt: linkENC, offLinkType: 0, offLinkPayload: 12, netProto: loopbackNetProto(true)},
+	{lt: linkLocalTalk, offLinkType: -1, offLinkPayload: 0, netProto: onlyNetProto(etherATalk)},
+	{lt: linkAppleIP1394, offLinkType: 16, offLinkPayload: 18, netProto: sll2NetProto},
+	{lt: linkBACnet, offLinkType: -1, offLinkPayload: offUnset, netProto: bacnetNetProto},
+	{lt: linkIPNet, offLinkType: 1, offLinkPayload: 24, netProto: ipnetNetProto},
+	{lt: linkNetAnalyzer, offLinkHdr: 4, offLinkType: 4 + 12, offLinkPayload: 4 + 14, offNLNoSnap: 3,
+		netProto: etherNetProto, macs: &macLayout{src: 6, dst: 0}, vlan: true, mpls: true},
+	{lt: linkNetAnalyzerT, offLinkHdr: 12, offLinkType: 12 + 12, offLinkPayload: 12 + 14, offNLNoSnap: 3,
+		netProto: etherNetProto, macs: &macLayout{src: 6, dst: 0}, vlan: true, mpls: true},
+}
+
+func init() {
+	for _, l := range moreLinks {
+		l.name = l.lt.Description()
+		linkLayers[l.lt] = l
+		linkByType[l.lt] = l
+	}
+}
+
+// bacnetNetProto: libpcap tests the MS/TP preamble (55 FF) whatever the
+// protocol asked for.
+func bacnetNetProto(c *compiler, _ uint32) pred {
+	return c.loadMaskEq(4, abs(0), 0xffff0000, 0x55ff0000)
+}
+
+// Solaris ipnet's address families (IPH_AF_INET, IPH_AF_INET6).
+const (
+	ipnetAFInet  = 2
+	ipnetAFInet6 = 26
+)
+
+// ipnetNetProto tests the address family byte of an ipnet header; it
+// carries IPv4 and IPv6 only.
+func ipnetNetProto(c *compiler, et uint32) pred {
+	switch et {
+	case etherIP:
+		return c.loadEq(1, c.linkTypeOff(), ipnetAFInet)
+	case etherIPv6:
+		return c.loadEq(1, c.linkTypeOff(), ipnetAFInet6)
+	}
+	return pFalse
+}
