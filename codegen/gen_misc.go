@@ -207,6 +207,12 @@ func (c *compiler) direction(out bool) pred {
 		p = c.loadEq(2, abs(0), packetOutgoing)
 	case l.lt == cbpf.LinkLinuxSLL2:
 		p = c.loadEq(1, abs(10), packetOutgoing)
+	case l.juniper:
+		// The low bit of the flags byte of Juniper's header: set inbound.
+		if out {
+			return c.loadMaskEq(1, abs(3), 1, 0)
+		}
+		return c.loadMaskEq(1, abs(3), 1, 1)
 	case l.lt == linkIPNet:
 		// ipnet's 2-byte direction field: 1 outbound, 2 inbound.
 		if out {

@@ -84,6 +84,10 @@ type linkLayer struct {
 	// IPv6), where a non-IP protocol test matches no packet.
 	ipOnly bool
 
+	// juniper is set on Juniper's link types, whose header's flags byte
+	// says the direction.
+	juniper bool
+
 	// vlan and mpls are set on links that can carry 802.1Q tags and MPLS
 	// labels; libpcap refuses vlan and mpls elsewhere, naming the link.
 	vlan, mpls bool

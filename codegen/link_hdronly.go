@@ -125,12 +125,7 @@ func noNetProto(name string) func(c *compiler, et uint32) pred {
 
 // notYet are the link types libpcap filters past their headers that bpfc
 // does not support yet.
-var notYet = map[cbpf.LinkType]bool{
-	107: true, 117: true, 122: true, 123: true, 130: true, 131: true, 132: true, 133: true,
-	134: true, 135: true, 136: true, 137: true, 164: true,
-	167: true, 168: true, 178: true, 179: true, 180: true, 181: true, 183: true,
-	194: true, 200: true, 232: true, 233: true, 234: true, 238: true,
-}
+var notYet = map[cbpf.LinkType]bool{107: true, 117: true, 122: true, 123: true}
 
 // The range of DLT values libpcap assigns new link types in
 // (DLT_MATCHING_MIN, DLT_MATCHING_MAX in libpcap 1.10.3): a value there

@@ -78,3 +78,64 @@ func ipnetNetProto(c *compiler, et uint32) pred {
 	}
 	return pFalse
 }
+
+// Juniper's link types: a 4-byte header ("MGC" and a flags byte, whose
+// low bit says inbound) and its extensions. libpcap 1.10 tests only the
+// magic number, whatever the protocol asked for, and reads the network
+// header at a fixed offset per type; several types have none, and read it
+// at offUnset. nosnap is where their ISO NLPID is, past the link payload
+// (offLinkPayload - offNL); -1 on the links with no 802.2 header, as in
+// libpcap (which then reads it a byte before the network header).
+var juniperLinks = []struct {
+	lt        cbpf.LinkType
+	nl, offNL uint32
+	nosnap    uint32
+}{
+	{130, 4, 0, minus1},             // JUNIPER_MLPPP
+	{131, 4, 0, minus1},             // JUNIPER_MLFR
+	{132, offUnset, minus1, minus1}, // JUNIPER_ES
+	{133, 12, 0, minus1},            // JUNIPER_GGSN
+	{134, 4, 0, minus1},             // JUNIPER_MFR
+	{135, 8, 0, 10},                 // JUNIPER_ATM2
+	{136, offUnset, minus1, minus1}, // JUNIPER_SERVICES
+	{137, 4, 0, 10},                 // JUNIPER_ATM1
+	{164, 12, 0, minus1},            // JUNIPER_MONITOR
+	{167, 32, 18, 21},               // JUNIPER_PPPOE (an Ethernet frame after 14 bytes)
+	{168, 6, 0, minus1},             // JUNIPER_PPPOE_ATM
+	{178, 32, 18, 21},               // JUNIPER_ETHER (an Ethernet frame after 14 bytes)
+	{179, 4, 0, minus1},             // JUNIPER_PPP
+	{180, 4, 0, minus1},             // JUNIPER_FRELAY
+	{181, 4, 0, minus1},             // JUNIPER_CHDLC
+	{183, offUnset, minus1, minus1}, // JUNIPER_VP
+	{194, offUnset, minus1, minus1}, // JUNIPER_ISM
+	{200, offUnset, minus1, minus1}, // JUNIPER_ST
+	{232, offUnset, minus1, minus1}, // JUNIPER_VS
+	{233, offUnset, minus1, minus1}, // JUNIPER_SRX_E2E
+	{234, offUnset, minus1, minus1}, // JUNIPER_FIBRECHANNEL
+	{238, offUnset, minus1, minus1}, // JUNIPER_ATM_CEMIC
+}
+
+// minus1 is -1 as an offset, which libpcap adds as it is.
+const minus1 = 0xffffffff
+
+// juniperMagic and juniperMask: the "MGC" of a Juniper header.
+const (
+	juniperMagic = 0x4d474300
+	juniperMask  = 0xffffff00
+)
+
+func init() {
+	for _, j := range juniperLinks {
+		l := &linkLayer{lt: j.lt, name: j.lt.Description(), offLinkType: -1,
+			offLinkPayload: j.nl, offNL: j.offNL, offNLNoSnap: j.nosnap,
+			netProto: juniperNetProto, juniper: true}
+		linkLayers[j.lt] = l
+		linkByType[j.lt] = l
+	}
+}
+
+// juniperNetProto tests the magic number, as libpcap does for every
+// protocol.
+func juniperNetProto(c *compiler, _ uint32) pred {
+	return c.loadMaskEq(4, c.offLinkHdr, juniperMask, juniperMagic)
+}

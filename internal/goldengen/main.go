@@ -66,6 +66,10 @@ var captures = map[string]string{
 	"vsock.pcap":                "VSOCK",
 	"149.pcap":                  "149",
 	"ipnet.pcap":                "IPNET",
+	"juniper_atm1.pcap":         "JUNIPER_ATM1",
+	"juniper_es.pcap":           "JUNIPER_ES",
+	"juniper_ether.pcap":        "JUNIPER_ETHER",
+	"juniper_monitor.pcap":      "JUNIPER_MONITOR",
 }
 
 func main() {
