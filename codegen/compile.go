@@ -423,7 +423,7 @@ func (c *compiler) protocol(e *parser.Protocol) pred {
 	case parser.ProtoDefault:
 		return c.or(c.ipProto(e.Num), c.ip6Proto(e.Num))
 	case parser.ProtoISO:
-		return c.and(c.netProto(sapISO), c.loadEq(1, c.noSnapOff(c.nlpidFudge), e.Num))
+		return c.isoProto(e.Num)
 	case parser.ProtoISIS:
 		return c.and(c.protoAbbrev(parser.ProtoISIS), c.loadEq(1, c.noSnapOff(4), e.Num))
 	}

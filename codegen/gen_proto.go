@@ -28,7 +28,7 @@ func (c *compiler) protoAbbrev(p parser.Proto) pred {
 		return c.netProto(et)
 	}
 	if nlpid, ok := isoNLPID[p]; ok {
-		return c.and(c.netProto(sapISO), c.loadEq(1, c.noSnapOff(c.nlpidFudge), nlpid))
+		return c.isoProto(nlpid)
 	}
 	n, ok := ipProtoNum[p]
 	if !ok {
@@ -41,4 +41,14 @@ func (c *compiler) protoAbbrev(p parser.Proto) pred {
 		return c.ip6Proto(n)
 	}
 	return c.or(c.ipProto(n), c.ip6Proto(n))
+}
+
+// isoProto is "iso proto v": an OSI packet whose network-layer protocol
+// ID is v. On Frame Relay, libpcap tests the UI control byte and the
+// NLPID only (the NLPIDs are the protocol test there).
+func (c *compiler) isoProto(v uint32) pred {
+	if c.inForce().lt == linkFRelay {
+		return c.loadEq(2, c.offLinkHdr.add(2), 0x0300|v)
+	}
+	return c.and(c.netProto(sapISO), c.loadEq(1, c.noSnapOff(c.nlpidFudge), v))
 }

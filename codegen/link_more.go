@@ -15,6 +15,7 @@ const (
 	linkSLIPBSDOS    cbpf.LinkType = 15  // DLT_SLIP_BSDOS: a 24-byte header
 	linkATMCLIP      cbpf.LinkType = 19  // DLT_ATM_CLIP: Linux CLIP, LLC/SNAP from the first byte
 	linkSymantec     cbpf.LinkType = 99  // DLT_SYMANTEC_FIREWALL: an Ethernet type at 6, the payload at 44
+	linkFRelay       cbpf.LinkType = 107 // DLT_FRELAY: Q.922 address, UI control and an NLPID
 	linkENC          cbpf.LinkType = 109 // DLT_ENC: OpenBSD's IPsec header, a BSD address family first
 	linkLocalTalk    cbpf.LinkType = 114 // DLT_LTALK: AppleTalk only
 	linkAppleIP1394  cbpf.LinkType = 138 // DLT_APPLE_IP_OVER_IEEE1394: an Ethernet type at 16
@@ -36,6 +37,7 @@ var moreLinks = []*linkLayer{
 	{lt: linkATMCLIP, offLinkType: 6, offLinkPayload: 8, offNL: 8, offNLNoSnap: 3, netProto: llcNetProto},
 	{lt: linkSLIPBSDOS, offLinkType: -1, offLinkPayload: 24, netProto: slipNetProto},
 	{lt: linkSymantec, offLinkType: 6, offLinkPayload: 44, netProto: sll2NetProto},
+	{lt: linkFRelay, offLinkType: -1, offLinkPayload: 0, netProto: frelayNetProto},
 	{lt: linkENC, offLinkType: 0, offLinkPayload: 12, netProto: loopbackNetProto(true)},
 	{lt: linkLocalTalk, offLinkType: -1, offLinkPayload: 0, netProto: onlyNetProto(etherATalk)},
 	{lt: linkAppleIP1394, offLinkType: 16, offLinkPayload: 18, netProto: sll2NetProto},
@@ -59,6 +61,23 @@ func init() {
 // protocol asked for.
 func bacnetNetProto(c *compiler, _ uint32) pred {
 	return c.loadMaskEq(4, abs(0), 0xffff0000, 0x55ff0000)
+}
+
+// frelayNetProto tests the UI control byte and the NLPID after a 2-byte
+// Q.922 address: IPv4 (0xcc), IPv6 (0x8e), or any of the three OSI ones.
+// libpcap 1.10 reads the network header from the frame's first byte, not
+// past the NLPID, and so does bpfc.
+func frelayNetProto(c *compiler, et uint32) pred {
+	nlpid := func(v uint32) pred { return c.loadEq(2, c.offLinkHdr.add(2), 0x0300|v) }
+	switch et {
+	case etherIP:
+		return nlpid(0xcc)
+	case etherIPv6:
+		return nlpid(0x8e)
+	case sapISO:
+		return c.or(nlpid(0x81), nlpid(0x82), nlpid(0x83))
+	}
+	return pFalse
 }
 
 // Solaris ipnet's address families (IPH_AF_INET, IPH_AF_INET6).

@@ -70,6 +70,7 @@ var captures = map[string]string{
 	"juniper_es.pcap":           "JUNIPER_ES",
 	"juniper_ether.pcap":        "JUNIPER_ETHER",
 	"juniper_monitor.pcap":      "JUNIPER_MONITOR",
+	"frelay.pcap":               "FRELAY",
 }
 
 func main() {
