@@ -248,6 +248,9 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 	if payload || hdr && l.radio == radioPrism || c.inlineRadio() && usesA(e) {
 		p = c.and(c.wlanPrologue(hdr, payload), p)
 	}
+	if l.lt == linkPFLOG && readsCell(p, cellPflogPayload) {
+		p = c.and(pflogPrologue(), p)
+	}
 	if l.lt == linkPPI && c.inForce() == l {
 		// libpcap tests the PPI header's DLT before all (but not where
 		// pppoes or geneve changed the link type in force).
@@ -487,6 +490,9 @@ func (c *compiler) special(e *parser.Special) pred {
 		p = c.ifindex(e.Num)
 	case parser.SpecialLLC:
 		p = c.llc(e.HasNum, uint8(e.Mask), uint8(e.Num))
+	case parser.SpecialPFIfname, parser.SpecialPFRuleset, parser.SpecialPFRnr, parser.SpecialPFSrnr,
+		parser.SpecialPFReason, parser.SpecialPFAction:
+		p = c.pflogField(e)
 	default:
 		if msg := linkOnly(e); msg != "" {
 			return c.errorAt(e, ErrRefused, "%s", msg)

@@ -223,6 +223,9 @@ func newCompiler(l *linkLayer, snaplen uint32) *compiler {
 		tests: tests, ands: ands, ors: ors, nots: nots,
 	}
 	c.protoMemo = c.memoBuf[:0]
+	if l.lt == linkPFLOG {
+		c.offLinkPayload = loc{cellPflogPayload, 0}
+	}
 	if l.wlan {
 		c.offLinkPayload = loc{cellWlanPayload, l.offNL}
 		c.offLinkType = loc{cellWlanPayload, 6} // (the SNAP header's Ethernet type)

@@ -105,8 +105,8 @@ func (g *arithGen) emit(out []stmt, e arith) ([]stmt, error) {
 
 func (g *arithGen) alloc() (uint32, error) {
 	limit := arithCells
-	if g.c.link.wlan {
-		limit = wlanArithCells // (802.11's offsets have two)
+	if g.c.link.wlan || g.c.link.lt == linkPFLOG {
+		limit = wlanArithCells // (802.11's offsets have two, pflog's one)
 	}
 	if g.next >= uint32(limit) {
 		return 0, errScratch(limit)

@@ -213,6 +213,11 @@ func (c *compiler) direction(out bool) pred {
 			return c.loadMaskEq(1, abs(3), 1, 0)
 		}
 		return c.loadMaskEq(1, abs(3), 1, 1)
+	case l.lt == linkPFLOG:
+		if out {
+			return c.loadEq(1, abs(60), pflogOut)
+		}
+		return c.loadEq(1, abs(60), pflogIn)
 	case l.lt == linkIPNet:
 		// ipnet's 2-byte direction field: 1 outbound, 2 inbound.
 		if out {
