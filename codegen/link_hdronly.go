@@ -125,7 +125,7 @@ func noNetProto(name string) func(c *compiler, et uint32) pred {
 
 // notYet are the link types libpcap filters past their headers that bpfc
 // does not support yet.
-var notYet = map[cbpf.LinkType]bool{122: true, 123: true}
+var notYet = map[cbpf.LinkType]bool{123: true}
 
 // The range of DLT values libpcap assigns new link types in
 // (DLT_MATCHING_MIN, DLT_MATCHING_MAX in libpcap 1.10.3): a value there

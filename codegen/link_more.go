@@ -18,6 +18,7 @@ const (
 	linkFRelay       cbpf.LinkType = 107 // DLT_FRELAY: Q.922 address, UI control and an NLPID
 	linkENC          cbpf.LinkType = 109 // DLT_ENC: OpenBSD's IPsec header, a BSD address family first
 	linkLocalTalk    cbpf.LinkType = 114 // DLT_LTALK: AppleTalk only
+	linkIPOverFC     cbpf.LinkType = 122 // DLT_IP_OVER_FC: RFC 2625, a 16-byte header (addresses at 2 and 10), then 802.2
 	linkAppleIP1394  cbpf.LinkType = 138 // DLT_APPLE_IP_OVER_IEEE1394: an Ethernet type at 16
 	linkBACnet       cbpf.LinkType = 165 // DLT_BACNET_MS_TP: a preamble, nothing past it
 	linkIPNet        cbpf.LinkType = 226 // DLT_IPNET: Solaris ipnet, an address family at 1
@@ -40,6 +41,8 @@ var moreLinks = []*linkLayer{
 	{lt: linkFRelay, offLinkType: -1, offLinkPayload: 0, netProto: frelayNetProto},
 	{lt: linkENC, offLinkType: 0, offLinkPayload: 12, netProto: loopbackNetProto(true)},
 	{lt: linkLocalTalk, offLinkType: -1, offLinkPayload: 0, netProto: onlyNetProto(etherATalk)},
+	{lt: linkIPOverFC, offLinkType: 16 + 6, offLinkPayload: 16 + 8, offNL: 8, offNLNoSnap: 3,
+		netProto: llcNetProto, macs: &macLayout{src: 10, dst: 2}},
 	{lt: linkAppleIP1394, offLinkType: 16, offLinkPayload: 18, netProto: sll2NetProto},
 	{lt: linkBACnet, offLinkType: -1, offLinkPayload: offUnset, netProto: bacnetNetProto},
 	{lt: linkIPNet, offLinkType: 1, offLinkPayload: 24, netProto: ipnetNetProto},
