@@ -181,14 +181,14 @@ func (c *compiler) build(p pred, snap uint32, opts Options) (g *graph, raw []bpf
 	g = newGraph(snap)
 	entry := g.lower(p, g.accept, g.reject)
 	if c.inlineRadio() {
-		g.inlineRadioLen(c.link.radio)
+		g.inlineRadioLen(c.varKind())
 	}
 	if !opts.NoOptimize {
 		entry = optimize(g, entry, c.asWritten(), c.constFirst)
 		rejected = isReject(entry)
 	}
 	if c.inlineRadio() {
-		entry = g.outlineRadioLen(entry, c.link.radio)
+		entry = g.outlineRadioLen(entry, c.varKind())
 	}
 	if !opts.NoOptimize {
 		if opts.Compact {
@@ -249,7 +249,13 @@ func lowerExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options, keepConst
 		p = c.and(c.wlanPrologue(hdr, payload), p)
 	}
 	if l.lt == linkPFLOG && readsCell(p, cellPflogPayload) {
-		p = c.and(pflogPrologue(), p)
+		// (Inline while optimizing, as radiotap's length, but where
+		// "byte N & V" may see the offset in A, which libpcap's prologue
+		// leaves there, or where nothing is optimized.)
+		if c.radiotapLen = !usesA(e); !c.inlineRadio() {
+			c.radiotapLen = false
+			p = c.and(pflogPrologue(), p)
+		}
 	}
 	if l.lt == linkPPI && c.inForce() == l {
 		// libpcap tests the PPI header's DLT before all (but not where
@@ -268,7 +274,7 @@ func libpcapRejectsExpr(e parser.Expr, l *linkLayer, snap uint32, opts Options) 
 	defer c.release()
 	var radio uint8
 	if c.inlineRadio() {
-		radio = l.radio
+		radio = c.varKind()
 	}
 	return c.err == nil && libpcapRejects(p, snap, radio)
 }
@@ -490,6 +496,15 @@ func (c *compiler) special(e *parser.Special) pred {
 		p = c.ifindex(e.Num)
 	case parser.SpecialLLC:
 		p = c.llc(e.HasNum, uint8(e.Mask), uint8(e.Num))
+	case parser.SpecialATMType, parser.SpecialATMField:
+		if c.link.lt != linkSunATM {
+			return c.errorAt(e, ErrRefused, "%s", linkOnly(e))
+		}
+		if e.Kind == parser.SpecialATMType {
+			p = c.atmType(e)
+		} else {
+			p = c.atmField(e.Str, e.Op, e.Num)
+		}
 	case parser.SpecialPFIfname, parser.SpecialPFRuleset, parser.SpecialPFRnr, parser.SpecialPFSrnr,
 		parser.SpecialPFReason, parser.SpecialPFAction:
 		p = c.pflogField(e)

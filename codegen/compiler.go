@@ -56,6 +56,7 @@ type compiler struct {
 	geneveUsed     bool   // the offset cells of geneve are in use
 	protochainUsed bool
 	pppoe          bool // inside a PPPoE session: the protocol is PPP's
+	lane           bool // after "lane" on SunATM: an Ethernet frame in LANE (laneLink)
 
 	// savefile is set when compiling for a capture file rather than a
 	// live capture: Linux ancillary data is then unavailable.
@@ -393,4 +394,5 @@ const (
 	protoMPLS uint8 = 1 + iota
 	protoPPP
 	protoEther
+	protoLANE
 )

@@ -93,6 +93,10 @@ func genevePrologue() []stmt {
 // its network header differ), as libpcap tests it.
 func (c *compiler) innerEther() pred {
 	if c.offLinkHdr.reg < 0 {
+		if c.lane {
+			// (on LANE, as libpcap tests it: not an LE control frame)
+			return c.not(c.loadEq(2, abs(4), 0xff00))
+		}
 		return pTrue
 	}
 	return c.not(cmpX([]stmt{ldMem(uint32(c.offLinkHdr.reg)), ldxMem(uint32(c.offLinkPayload.reg))}, cmpEQ))

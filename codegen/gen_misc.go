@@ -102,6 +102,8 @@ func (c *compiler) llc(hasType bool, mask, val uint8) pred {
 	switch l := c.inForce(); {
 	case l.wlan:
 		p = c.wlanData() // (libpcap's test: any data frame)
+	case l.lt == linkSunATM:
+		p = c.loadMaskEq(1, c.offLinkHdr, 0x0f, sunatmLLC) // (LLC traffic)
 	case l.lt == linkFDDI || l.lt == linkTokenRing || l.lt == linkATMRFC1483:
 		p = pTrue // (they carry nothing else)
 	case l.lt != cbpf.LinkEN10MB:

@@ -20,9 +20,12 @@ import (
 const linkPFLOG cbpf.LinkType = 117
 
 // cellPflogPayload is the scratch cell of the network header's offset on
-// pflog (802.11's payload cell: a link has one or the other), which
-// leaves pflog the arithmetic cells 802.11 has.
-const cellPflogPayload = cellWlanPayload
+// pflog: the radio header length's cell, for pflog's offset is handled
+// as radiotap's length is (compiler.inlineRadio, with the kind
+// radioPflog): computed inline at each use while optimizing, so that the
+// optimizer sees each load for the value it is ("ip[0] = 1 and ip[0] =
+// 2" rejects every packet, as libpcap finds), then once, first.
+const cellPflogPayload = cellRadiotap
 
 // The address families of a pflog header, and its directions.
 const (
@@ -33,10 +36,7 @@ const (
 )
 
 func init() {
-	l := &linkLayer{lt: linkPFLOG, name: linkPFLOG.Description(), offLinkType: 1,
-		netProto: pflogNetProto}
-	linkLayers[linkPFLOG] = l
-	linkByType[linkPFLOG] = l
+	registerLink(&linkLayer{lt: linkPFLOG, offLinkType: 1, netProto: pflogNetProto})
 }
 
 // pflogNetProto tests the address family: IPv4 and IPv6 only.
@@ -50,9 +50,16 @@ func pflogNetProto(c *compiler, et uint32) pred {
 	return pFalse
 }
 
-// pflogPrologue stores the network header's offset into its cell.
+// pflogPrologue stores the network header's offset into its cell, for a
+// program the optimizer leaves as written.
 func pflogPrologue() pred {
-	return pSeq{[]stmt{ldAbs(1, 0), aluK(aluADD, 3), aluK(aluAND, ^uint32(3)), st(cellPflogPayload)}, pTrue}
+	return pSeq{append(pflogOffCode(), st(cellPflogPayload)), pTrue}
+}
+
+// pflogOffCode leaves the network header's offset in A: the header's
+// length, rounded up to a multiple of 4.
+func pflogOffCode() []stmt {
+	return []stmt{ldAbs(1, 0), aluK(aluADD, 3), aluK(aluAND, ^uint32(3))}
 }
 
 // readsCell reports whether p's code reads scratch cell m.

@@ -161,7 +161,20 @@ const (
 	// first word of 0x80211xxx for AVS's cookie).
 	radioPrism
 	radioPPI // PPI: a little-endian 16-bit length at 2
+	// radioPflog is no radio header: the kind of pflog's header, whose
+	// length gives the network header's offset (gen_pflog.go), computed
+	// as radiotap's length is.
+	radioPflog
 )
+
+// varKind is the kind of the variable-length header whose length
+// cellRadiotap holds: the radio header's, or pflog's.
+func (c *compiler) varKind() uint8 {
+	if c.link.lt == linkPFLOG {
+		return radioPflog
+	}
+	return c.link.radio
+}
 
 // ppiDLT is the PPI header's DLT field for 802.11 (105, little-endian),
 // which libpcap tests first in every program on DLT_PPI.
@@ -199,8 +212,11 @@ func (c *compiler) inlineRadio() bool {
 // radioLenCode is the code that leaves the radio header's length in A
 // (radiotap's or AVS's; Prism's has a branch).
 func radioLenCode(kind uint8) []stmt {
-	if kind == radioAVS {
+	switch kind {
+	case radioAVS:
 		return []stmt{ldAbs(4, 4)}
+	case radioPflog:
+		return pflogOffCode()
 	}
 	return []stmt{ldAbs(1, 3), aluK(aluLSH, 8), tax(), ldAbs(1, 2), aluX(aluOR)}
 }

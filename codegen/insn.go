@@ -64,8 +64,13 @@ const (
 // has a byte there, but the kernel takes such an offset for ancillary
 // data and refuses the program, so bpfc loads from 0x7fffffff instead,
 // which no packet has either.
+//
+// The same goes for an offset at SKF_AD_OFF and above that is no
+// ancillary field, which libpcap makes where it adds a link header's
+// offset to one ("lane and inbound" loads SKF_AD_OFF+10): its userland
+// filter rejects the packet there, the kernel refuses the program.
 func absOff(off uint32) uint32 {
-	if off >= 0xfffffff0 {
+	if off >= 0xfffffff0 || off >= skfAdOff && ((off-skfAdOff)%4 != 0 || off-skfAdOff >= skfAdMax) {
 		return 0x7fffffff
 	}
 	return off
@@ -74,6 +79,9 @@ func absOff(off uint32) uint32 {
 // skfAdOff is SKF_AD_OFF: absolute loads at this offset and above read
 // Linux ancillary data instead of the packet.
 const skfAdOff = 0xfffff000
+
+// skfAdMax is SKF_AD_MAX, past the last ancillary field.
+const skfAdMax = 64
 
 // Linux ancillary data offsets (SKF_AD_*) that libpcap uses.
 const (

@@ -295,6 +295,8 @@ func (c *compiler) inForce() *linkLayer {
 		return pppLink
 	case c.offLinkHdr.reg == cellLinkHdr: // (after geneve)
 		return linkByType[cbpf.LinkEN10MB]
+	case c.lane:
+		return laneLink
 	}
 	return c.link
 }
@@ -310,6 +312,21 @@ var linkByType = func() (t [300]*linkLayer) {
 	return t
 }()
 
+// registerLink adds l to the tables, from an init function: the link
+// types beyond linkLayers' literal.
+func registerLink(l *linkLayer) {
+	if linkLayers[l.lt] != nil {
+		panic(fmt.Sprintf("codegen: link type %v registered twice", l.lt))
+	}
+	if l.name == "" {
+		l.name = l.lt.Description()
+	}
+	linkLayers[l.lt] = l
+	if int(l.lt) < len(linkByType) {
+		linkByType[l.lt] = l
+	}
+}
+
 // lookupLink returns the layer description for lt.
 func lookupLink(lt cbpf.LinkType) (*linkLayer, error) {
 	if int(lt) < len(linkByType) && linkByType[lt] != nil {
@@ -318,8 +335,8 @@ func lookupLink(lt cbpf.LinkType) (*linkLayer, error) {
 	if l, ok := linkLayers[lt]; ok {
 		return l, nil
 	}
-	if notYet[lt] {
-		return nil, fmt.Errorf("link type %v is not supported yet", lt)
+	if lt >= dltMatchingMin && lt <= dltMatchingMax {
+		return unnamedLinks[lt-dltMatchingMin], nil
 	}
 	return nil, fmt.Errorf("unknown data link type %d (min %d, max %d)", lt, dltMatchingMin, dltMatchingMax)
 }

@@ -123,10 +123,6 @@ func noNetProto(name string) func(c *compiler, et uint32) pred {
 	return func(c *compiler, _ uint32) pred { return c.fail(err) }
 }
 
-// notYet are the link types libpcap filters past their headers that bpfc
-// does not support yet.
-var notYet = map[cbpf.LinkType]bool{123: true}
-
 // The range of DLT values libpcap assigns new link types in
 // (DLT_MATCHING_MIN, DLT_MATCHING_MAX in libpcap 1.10.3): a value there
 // it has no code for is a header-only link, named "DLT n"; one outside
@@ -146,15 +142,20 @@ func init() {
 		if lt == linkERF {
 			l.ss7, l.ss7Base = true, 20
 		}
-		linkLayers[lt] = l
-		linkByType[lt] = l
+		registerLink(l)
 	}
 	for _, h := range headerOnly {
 		add(h.lt, h.short)
 	}
-	for lt := cbpf.LinkType(dltMatchingMin); lt <= dltMatchingMax; lt++ {
-		if linkByType[lt] == nil && !notYet[lt] {
-			add(lt, "")
-		}
+	for i := range unnamedLinks {
+		lt := cbpf.LinkType(dltMatchingMin + i)
+		l := &linkLayer{lt: lt, name: lt.Description(), offLinkType: -1}
+		l.netProto = noNetProto(l.name)
+		unnamedLinks[i] = l
 	}
 }
+
+// unnamedLinks are the header-only links of the values of the range that
+// no other table has (lookupLink tries linkByType first), by DLT value
+// less dltMatchingMin.
+var unnamedLinks [dltMatchingMax - dltMatchingMin + 1]*linkLayer

@@ -54,9 +54,7 @@ var moreLinks = []*linkLayer{
 
 func init() {
 	for _, l := range moreLinks {
-		l.name = l.lt.Description()
-		linkLayers[l.lt] = l
-		linkByType[l.lt] = l
+		registerLink(l)
 	}
 }
 
@@ -148,11 +146,9 @@ const (
 
 func init() {
 	for _, j := range juniperLinks {
-		l := &linkLayer{lt: j.lt, name: j.lt.Description(), offLinkType: -1,
+		registerLink(&linkLayer{lt: j.lt, offLinkType: -1,
 			offLinkPayload: j.nl, offNL: j.offNL, offNLNoSnap: j.nosnap,
-			netProto: juniperNetProto, juniper: true}
-		linkLayers[j.lt] = l
-		linkByType[j.lt] = l
+			netProto: juniperNetProto, juniper: true})
 	}
 }
 

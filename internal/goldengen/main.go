@@ -71,6 +71,8 @@ var captures = map[string]string{
 	"juniper_ether.pcap":        "JUNIPER_ETHER",
 	"juniper_monitor.pcap":      "JUNIPER_MONITOR",
 	"frelay.pcap":               "FRELAY",
+	"sunatm.pcap":               "SUNATM",
+	"bacnet_ms_tp.pcap":         "BACNET_MS_TP",
 }
 
 func main() {

@@ -48,6 +48,14 @@ var battery = []string{
 	"link host $21", "ifname x", "on x", "rnr 1", "rset x", "srnr 1", "reason match", "action pass",
 	"vpi 1", "vci 2", "lane", "oam", "oamf4", "metac", "bcc", "sc", "ilmic", "connectmsg", "metaconnect",
 	"protochain 6", "ip protochain 17",
+	// combinations: the state lane, vlan, mpls and pppoes leave; pflog's
+	// offset cell; the ATM fields' relations
+	"lane and ip", "lane and ether host 1:2:3:4:5:6", "lane and broadcast", "lane and llc u",
+	"lane and vlan 10 and ip", "lane and vpi 1", "lane and lane", "not lane and tcp port 80",
+	"lane or ip", "lane and inbound", "lane and mpls and ip", "vpi > 3", "vci != 5", "vci (1 or 2)",
+	"oamf4 and ip", "vlan and ip and ether src 1:2:3:4:5:6", "mpls and ip6", "pppoes and ip and link[0] = 1",
+	"ifname em0 and tcp", "rnr 3 or ip6 host ::1", "ip[0] = 1 and ip[0] = 2", "ip and not udp",
+	"llc and iso", "atalk or aarp or ipx", "ether multicast and not ip6",
 }
 
 // onFile are the expressions also compiled for a savefile, where libpcap
