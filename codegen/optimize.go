@@ -60,6 +60,7 @@ type testOutcome struct {
 	op    uint16 // jmpJGT, jmpJGE or jmpJSET
 	k     uint32
 	taken bool
+	set   bool // the bound of a run of a set's values (markSet)
 }
 
 // facts is what is known on an edge: for each value (the key of the code
@@ -690,7 +691,31 @@ func outcome(b *block, f fact, full bool) (taken, known bool) {
 			return t.taken, true
 		}
 	}
+	if op == jmpJEQ && b.jop&srcX == 0 && outsideRun(f.tests, b.k, full) {
+		return false, true
+	}
 	return false, false
+}
+
+// outsideRun reports whether tests put the value in a run [lo, hi] (a
+// jge lo taken, a jgt hi not taken) that k is outside. Without full,
+// only the bounds of a set's runs count (markSet), as libpcap's chain of
+// jeqs they stand for decides it.
+func outsideRun(tests []testOutcome, k uint32, full bool) bool {
+	var lo, hi uint32 = 0, ^uint32(0)
+	haveLo, haveHi := false, false
+	for _, t := range tests {
+		if !full && !t.set {
+			continue
+		}
+		switch {
+		case t.op == jmpJGE && t.taken && t.k >= lo:
+			lo, haveLo = t.k, true
+		case t.op == jmpJGT && !t.taken && t.k <= hi:
+			hi, haveHi = t.k, true
+		}
+	}
+	return haveLo && haveHi && lo <= hi && (k < lo || k > hi)
 }
 
 // outcome is outcome(b, f, o.full), noting in o.lostFull a test that
@@ -716,7 +741,7 @@ func (o *optimizer) edgeFacts(in facts, b *block, taken bool) facts {
 		if len(cur.tests) >= maxTests {
 			return in
 		}
-		cur.tests = append(append([]testOutcome(nil), cur.tests...), testOutcome{op, b.k, taken})
+		cur.tests = append(append([]testOutcome(nil), cur.tests...), testOutcome{op, b.k, taken, b.mark == markSet})
 		return in.with(k, cur, &o.scr.nodes)
 	}
 	if taken {
@@ -1091,7 +1116,7 @@ func (o *optimizer) soleFact(b *block, k int, taken bool, neq *[1]uint32, tests 
 		return fact{}
 	}
 	if op := b.jop & 0xf0; op != jmpJEQ || b.jop&srcX != 0 {
-		tests[0] = testOutcome{op, b.k, taken}
+		tests[0] = testOutcome{op, b.k, taken, b.mark == markSet}
 		return fact{tests: tests[:]}
 	}
 	if taken {

@@ -186,7 +186,8 @@ func TestRejectsAllLikeLibpcap(t *testing.T) {
 // type's primitives are made (libpcap 1.10's pcap_compile, run on
 // 2026-12-02): SLIP's direction is a relation on its first byte, so it
 // decides "link[0] = 1" and is decided by it; a first block whose test
-// goes leaves a return where the rest rejects all.
+// goes leaves a return where the rest rejects all; Frame Relay's OSI
+// NLPIDs decide IPv4's.
 func TestRejectsAllOtherLinks(t *testing.T) {
 	for _, tc := range []struct {
 		lt      cbpf.LinkType
@@ -201,6 +202,15 @@ func TestRejectsAllOtherLinks(t *testing.T) {
 		{16, "inbound and outbound", true},
 		{104, "mpls and ip and mpls", false}, // DLT_C_HDLC
 		{104, "arp and mpls or tcp and mpls", false},
+		// DLT_FRELAY: iso is three NLPIDs, regrouped into a run; inside
+		// it, as after libpcap's jeqs, IPv4's NLPID cannot be.
+		{107, "iso and ip", true},
+		{107, "iso and dst host 8.8.8.8", true},
+		{107, "iso and clnp", false},
+		{107, "(clnp or esis) and isis", true},
+		{107, "ip and ip6", true},
+		// (a byte's range: libpcap's optimizer decides no jeq from a jgt)
+		{107, "byte 1 > 3 and byte 1 = 2", false},
 	} {
 		_, err := compileFor(t, tc.lt, tc.expr)
 		switch {

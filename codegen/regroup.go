@@ -513,6 +513,9 @@ func (g *graph) lowerSet(prep []stmt, ivs []interval, rel bool, t, f *block) *bl
 		if iv.hi-iv.lo+1 >= rangeMin {
 			le := g.relJump(prep, clsJMP|jmpJGT|srcK, iv.hi, rel, b, t)
 			b = g.relJump(prep, clsJMP|jmpJGE|srcK, iv.lo, rel, le, b)
+			if !rel {
+				le.mark, b.mark = markSet, markSet
+			}
 			continue
 		}
 		for v := iv.hi; ; v-- {

@@ -147,6 +147,11 @@ const (
 	// literals and of arithmetic (modelConstRel).
 	markLiterals
 	markArith
+	// markSet marks the bounds of a run of a set's values (lowerSet's
+	// jge and jgt), which stand for the run's jeq tests: inside the
+	// bounds, libpcap's chain of jeqs has found the value among them, and
+	// decides a jeq of any other constant (outcome).
+	markSet
 )
 
 // modelConst reports whether m marks a model constant.
