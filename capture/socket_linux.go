@@ -76,14 +76,39 @@ const (
 	arphrdSit      = 776
 	arphrdIPGRE    = 778
 	arphrdNone     = 0xfffe
-	// 802.11 in monitor mode, without and with a radiotap header.
+	// 802.11 in monitor mode, without and with a radiotap header, and
+	// with a Prism header.
 	arphrdIEEE80211         = 801
 	arphrdIEEE80211Radiotap = 803
+	arphrdIEEE80211Prism    = 802
+	// Link types whose headers the kernel passes as they are, which
+	// libpcap 1.10 maps to link types of their own (map_arphrd_to_dlt).
+	arphrdARCnet     = 7
+	arphrdCAN        = 280
+	arphrdHDLC       = 513 // Cisco HDLC
+	arphrdIEEE802TR  = 800
+	arphrdIEEE802154 = 804
+	arphrdNetlink    = 824
+	arphrdVsockMon   = 826
+	arphrdLAPD       = 8445
 )
 
+// linkCANSocketCAN is DLT_CAN_SOCKETCAN, whose CAN ID and flags (the
+// first 4 bytes) the kernel gives in host byte order, and the link type
+// (LINKTYPE_CAN_SOCKETCAN) has in network byte order.
+const linkCANSocketCAN cbpf.LinkType = 227
+
+// canNetworkOrder appends the SocketCAN frame data to buf with its CAN
+// ID and flags in network byte order, as libpcap writes them.
+func canNetworkOrder(buf, data []byte) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, binary.NativeEndian.Uint32(data))
+	return append(buf, data[4:]...)
+}
+
 // linkTypeOf maps a device's hardware type to the link type of the
-// packets a raw socket reads from it, as libpcap does for the common
-// ones; the others are captured cooked (LINUX_SLL).
+// packets a raw socket reads from it, as libpcap does for those whose
+// headers it takes as the kernel gives them; the others (PPP, FDDI,
+// whose frames Linux pads, IrDA, ...) are captured cooked (LINUX_SLL).
 func linkTypeOf(hatype uint16) (lt cbpf.LinkType, cooked bool) {
 	switch hatype {
 	case arphrdEther, arphrdIEEE802, arphrdLoopback:
@@ -94,6 +119,24 @@ func linkTypeOf(hatype uint16) (lt cbpf.LinkType, cooked bool) {
 		return cbpf.LinkIEEE80211, false
 	case arphrdIEEE80211Radiotap:
 		return cbpf.LinkIEEE80211Radio, false
+	case arphrdIEEE80211Prism:
+		return 119, false // DLT_PRISM_HEADER
+	case arphrdARCnet:
+		return 129, false // DLT_ARCNET_LINUX
+	case arphrdCAN:
+		return linkCANSocketCAN, false
+	case arphrdHDLC:
+		return 104, false // DLT_C_HDLC
+	case arphrdIEEE802TR:
+		return 6, false // DLT_IEEE802
+	case arphrdIEEE802154:
+		return 230, false // DLT_IEEE802_15_4_NOFCS
+	case arphrdNetlink:
+		return 253, false // DLT_NETLINK
+	case arphrdVsockMon:
+		return 271, false // DLT_VSOCK
+	case arphrdLAPD:
+		return 177, false // DLT_LINUX_LAPD
 	}
 	return cbpf.LinkLinuxSLL, true
 }
@@ -473,6 +516,9 @@ func (s *Socket) packet(off int) bool {
 	switch {
 	case s.cooked:
 		data, wlen = s.cookedPacket(sll, data, wlen)
+	case s.lt == linkCANSocketCAN && len(data) >= 4:
+		s.buf = canNetworkOrder(s.buf[:0], data)
+		data = s.buf
 	case vlan && s.lt == cbpf.LinkEN10MB && len(data) >= 12:
 		// The kernel took the tag out; put it back, as libpcap does.
 		s.buf = append(s.buf[:0], data[:12]...)
