@@ -163,13 +163,7 @@ func directedPackets(raw []bpf.RawInstruction, n int) [][]byte {
 			}
 		}
 	}
-	x := uint64(len(raw))*0x9e3779b97f4a7c15 + 1
-	next := func() uint64 {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		return x
-	}
+	next := xorshift(uint64(len(raw))*0x9e3779b97f4a7c15 + 1)
 	out := make([][]byte, n)
 	for i := range out {
 		pkt := make([]byte, last+int(next()%21))
@@ -205,13 +199,7 @@ func directedPackets(raw []bpf.RawInstruction, n int) [][]byte {
 // transport headers test (protocol numbers, version nibbles, ports).
 func batteryPackets(n int) [][]byte {
 	common := []byte{0, 0, 0, 1, 2, 3, 4, 0x06, 0x08, 0x11, 0x45, 0x60, 0x81, 0x86, 0xdd, 0x88, 0x47, 0x64, 0x50, 0xaa, 0x03, 0xff, 0x02, 0x0a, 0x16}
-	x := uint64(0x9e3779b97f4a7c15)
-	next := func() uint64 {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		return x
-	}
+	next := xorshift(0x9e3779b97f4a7c15)
 	out := make([][]byte, n)
 	for i := range out {
 		pkt := make([]byte, int(next()%101))
@@ -225,4 +213,15 @@ func batteryPackets(n int) [][]byte {
 		out[i] = pkt
 	}
 	return out
+}
+
+// xorshift returns a deterministic pseudo-random generator seeded with x
+// (not 0).
+func xorshift(x uint64) func() uint64 {
+	return func() uint64 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		return x
+	}
 }

@@ -57,17 +57,10 @@ func (c *compiler) atmField(name string, op parser.RelOp, n uint32) pred {
 	if name == "vci" {
 		load = c.offLinkHdr.add(2).load(2)
 	}
-	switch op {
-	case parser.OpGT:
-		return c.cmp(load, cmpGT, n)
-	case parser.OpGE:
-		return c.cmp(load, cmpGE, n)
-	case parser.OpLT:
-		return c.cmp(load, cmpLT, n)
-	case parser.OpLE:
-		return c.cmp(load, cmpLE, n)
+	if op == parser.OpNE {
+		op = parser.OpEQ
 	}
-	return c.cmp(load, cmpEQ, n)
+	return c.cmp(load, relOps[op], n)
 }
 
 // Q.2931 signalling message types of connectmsg and metaconnect, in the

@@ -40,15 +40,7 @@ func init() {
 }
 
 // pflogNetProto tests the address family: IPv4 and IPv6 only.
-func pflogNetProto(c *compiler, et uint32) pred {
-	switch et {
-	case etherIP:
-		return c.loadEq(1, c.linkTypeOff(), pflogAFInet)
-	case etherIPv6:
-		return c.loadEq(1, c.linkTypeOff(), pflogAFInet6)
-	}
-	return pFalse
-}
+var pflogNetProto = afNetProto(pflogAFInet, pflogAFInet6)
 
 // pflogPrologue stores the network header's offset into its cell, for a
 // program the optimizer leaves as written.

@@ -70,15 +70,8 @@ func (c *compiler) mtp3Field(name string, op parser.RelOp, n uint32) pred {
 	if mask != 0xff {
 		code = append(code, aluK(aluAND, mask))
 	}
-	switch op {
-	case parser.OpGT:
-		return c.cmp(code, cmpGT, v)
-	case parser.OpGE:
-		return c.cmp(code, cmpGE, v)
-	case parser.OpLT:
-		return c.cmp(code, cmpLT, v)
-	case parser.OpLE:
-		return c.cmp(code, cmpLE, v)
+	if op != parser.OpEQ && op != parser.OpNE {
+		return c.cmp(code, relOps[op], v)
 	}
 	// "=" and, as libpcap 1.10 compiles it, "!=" too: its grammar loses
 	// the negation of != on these fields. bpfc keeps libpcap's meaning.

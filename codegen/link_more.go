@@ -89,14 +89,20 @@ const (
 
 // ipnetNetProto tests the address family byte of an ipnet header; it
 // carries IPv4 and IPv6 only.
-func ipnetNetProto(c *compiler, et uint32) pred {
-	switch et {
-	case etherIP:
-		return c.loadEq(1, c.linkTypeOff(), ipnetAFInet)
-	case etherIPv6:
-		return c.loadEq(1, c.linkTypeOff(), ipnetAFInet6)
+var ipnetNetProto = afNetProto(ipnetAFInet, ipnetAFInet6)
+
+// afNetProto tests a 1-byte address family field of the values inet and
+// inet6, on a link that carries nothing but IPv4 and IPv6.
+func afNetProto(inet, inet6 uint32) func(c *compiler, et uint32) pred {
+	return func(c *compiler, et uint32) pred {
+		switch et {
+		case etherIP:
+			return c.loadEq(1, c.linkTypeOff(), inet)
+		case etherIPv6:
+			return c.loadEq(1, c.linkTypeOff(), inet6)
+		}
+		return pFalse
 	}
-	return pFalse
 }
 
 // Juniper's link types: a 4-byte header ("MGC" and a flags byte, whose
