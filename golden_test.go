@@ -28,7 +28,8 @@ const gapsHeader = `# Cases of testdata/golden where bpfc does not agree with li
 # bpfc does not copy these libpcap bugs (README, "Where bpfc differs from
 # libpcap on purpose"): on 802.11, geneve reads the payload's offset from a
 # scratch cell never written, and so does pppoes behind a radio header
-# (radiotap, AVS, Prism) for the header's length; "len < 30 or ip" stores
+# (radiotap, AVS, Prism) for the header's length, and on pflog for the
+# network header's offset ("pppoes or ether[0] = 1"); "len < 30 or ip" stores
 # the relation's 30 in the cell of the 802.11 payload's offset, which the
 # ip test then reads.
 # Regenerate: go test -run TestGolden -update-gaps .

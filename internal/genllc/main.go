@@ -3,7 +3,8 @@
 // ieee802_11_synth.pcap (LINKTYPE_IEEE802_11, 105),
 // ieee802_11_radio_synth.pcap (LINKTYPE_IEEE802_11_RADIO, 127),
 // ieee802_11_radio_avs_synth.pcap (163), prism_header_synth.pcap (119),
-// ppi_synth.pcap (192), fddi_synth.pcap (LINKTYPE_FDDI, 10) and
+// ppi_synth.pcap (192), pflog_synth.pcap (LINKTYPE_PFLOG, 117),
+// fddi_synth.pcap (LINKTYPE_FDDI, 10) and
 // ieee802_synth.pcap (LINKTYPE_IEEE802_5, Token Ring, 6).
 //
 //	go run ./internal/genllc -out testdata/pcaps
@@ -85,6 +86,7 @@ func run(dir string) error {
 		{"ieee802_11_radio_avs_synth.pcap", linkTypeAVS, headerRecords(frames, avsHeaders(), 163)},
 		{"prism_header_synth.pcap", linkTypePrism, headerRecords(frames, prismHeaders(), 119)},
 		{"ppi_synth.pcap", linkTypePPI, headerRecords(frames, ppiHeaders(), 192)},
+		{"pflog_synth.pcap", 117, pflogRecords()},
 	} {
 		path := filepath.Join(dir, f.name)
 		if err := writePcap(path, f.lt, f.recs); err != nil {
@@ -996,3 +998,49 @@ func radioRecords(frames []frame) []record {
 	}
 	return dedup(recs)
 }
+
+// pflogRecords are OpenBSD pflog records (LINKTYPE_PFLOG): a pfloghdr,
+// whose first byte is its length (61, 64, and odd, short and zero
+// lengths; the network header follows at the length rounded up to 4),
+// the address family (AF_INET 2, Linux's AF_INET6 10, OpenBSD's 24),
+// action, reason, interface and ruleset names, rule and subrule numbers
+// and the direction at 60, then IPv4 or IPv6 with TCP, UDP or ICMP, many
+// cut short.
+func pflogRecords() []record {
+	r := rng(117)
+	names := []string{"em0", "lo0", "pflog0", "x", "abcdefghijklmno", ""}
+	rulesets := []string{"", "foo", "anchor/sub"}
+	var recs []record
+	for i := 0; i < 240; i++ {
+		hlen := []byte{61, 64, 61, 61, 0, 3, 40, 62, 63}[r.intn(9)]
+		af := []byte{2, 2, 10, 24, 2, 10, 0}[r.intn(7)]
+		h := []byte{hlen, af, byte(r.intn(10)), byte(r.intn(16))}
+		h = append(h, pad16(names[r.intn(len(names))])...)
+		h = append(h, pad16(rulesets[r.intn(len(rulesets))])...)
+		h = binary.BigEndian.AppendUint32(h, uint32(r.intn(6)))
+		h = binary.BigEndian.AppendUint32(h, uint32(r.intn(6)))
+		h = append(h, r.bytes(60-len(h))...) // (uid, pid, rule_uid, rule_pid)
+		h = append(h, byte(r.intn(3)))       // direction: 1 in, 2 out
+		for len(h) < (int(hlen)+3)&^3 {
+			h = append(h, 0)
+		}
+		l4 := [][]byte{
+			tcp(uint16(r.intn(2)*1000+80), 443, byte(r.intn(64)), nil),
+			udp(53, uint16(1024+r.intn(3)), r.bytes(r.intn(8))),
+			icmp(8, 0),
+		}
+		k := r.intn(3)
+		proto := []byte{6, 17, 1}[k]
+		var ip []byte
+		if af == 10 || af == 24 {
+			ip = ipv6([]ip6{ip6LL, ip6Doc1}[r.intn(2)], []ip6{ip6Lo, ip6Doc2}[r.intn(2)], proto, l4[k])
+		} else {
+			ip = ipv4([]ip4{ipA, ipB, ipDNS, ipBC}[r.intn(4)], []ip4{ipB, ipH1, ipMC}[r.intn(3)], proto, 0, uint16(i), nil, l4[k])
+		}
+		recs = truncated(recs, cat(h, ip), cuts, i%7 == 0, 1, &r)
+	}
+	return dedup(recs)
+}
+
+// pad16 is s in a 16-byte NUL-padded field (IFNAMSIZ, PFLOG_RULESET_NAME_SIZE).
+func pad16(s string) []byte { return append([]byte(s), make([]byte, 16-len(s))...) }

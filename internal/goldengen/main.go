@@ -54,6 +54,7 @@ var captures = map[string]string{
 	"ieee802_11_radio_avs_synth.pcap": "IEEE802_11_RADIO_AVS",
 	"prism_header_synth.pcap":         "PRISM_HEADER",
 	"ppi_synth.pcap":                  "PPI",
+	"pflog_synth.pcap":                "PFLOG",
 	// link types libpcap filters the headers of only (from the corpus)
 	"dbus.pcap":                 "DBUS",
 	"dsa_tag_brcm.pcap":         "DSA_TAG_BRCM",
