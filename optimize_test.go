@@ -29,6 +29,7 @@ func TestOptimizerDifferential(t *testing.T) {
 	captures := map[cbpf.LinkType]string{
 		cbpf.LinkEN10MB: "en10mb", cbpf.LinkLinuxSLL: "linux_sll", cbpf.LinkNull: "null",
 		cbpf.LinkRaw: "raw", cbpf.LinkIPv6: "ipv6", cbpf.LinkIEEE80211Radio: "ieee802_11_radio",
+		117: "pflog_synth", 123: "sunatm", 178: "juniper_ether", 107: "frelay", // PFLOG, SUNATM, JUNIPER_ETHER, FRELAY
 	}
 	type pkt struct {
 		data []byte
