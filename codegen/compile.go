@@ -342,6 +342,24 @@ func (c *compiler) abbrev(e *parser.Abbrev) pred {
 
 func (c *compiler) host(e *parser.Host) pred {
 	if msg, ok := wlanOnlyDirs[e.Dir]; ok && !c.inForce().wlan {
+		// libpcap's order: a MAC address needs a link with MAC addresses,
+		// an ARCnet one ARCnet; then the qualifier is refused, with
+		// Ethernet's words or, on FDDI, Token Ring and Fibre Channel,
+		// shorter ones (as on ARCnet).
+		switch l := c.inForce(); e.Addr.(type) {
+		case parser.MAC:
+			switch {
+			case l.macs == nil:
+				return c.fail(errNoEtherAddr)
+			case l.lt != cbpf.LinkEN10MB && l.lt != linkNetAnalyzer && l.lt != linkNetAnalyzerT:
+				msg = strings.TrimSuffix(msg, " with 802.11 headers")
+			}
+		case parser.ARCnet:
+			if l.arcnet == nil {
+				return c.errorAt(e, ErrRefused, "aid supported only on ARCnet")
+			}
+			msg = strings.TrimSuffix(msg, " with 802.11 headers")
+		}
 		return c.errorAt(e, ErrRefused, "%s", msg)
 	}
 	switch a := e.Addr.(type) {
